@@ -10,10 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* How long a long-polling resource may wait for its next poll before it
- * counts as a dirty disconnect. */
-#define POLL_GRACE_MS 30000
-
 typedef struct request {
     sat_conn *c;
     char *path; /* decoded */
@@ -221,13 +217,42 @@ void sat__atmo_conn_closed(sat_conn *c)
 
     if (!c->ended && was_live) {
         unbind_request(c);
-        if (atomic_load(&r->live) == 0)
+        if (atomic_load(&r->live) > 0) {
+            /* another request of the same client is still served */
+        } else if (c->transport == SAT_TRANSPORT_WEBSOCKET || c->clean_close) {
             sat__atmo_disconnect(r, c->clean_close, false);
+        } else {
+            /* An HTTP client often drops its request just before it sends
+             * the close message, or drops it to poll again: the resource
+             * waits push.disconnect_grace_ms before it counts as lost. */
+            atomic_store(&r->state, SAT_RES_RESUMED);
+            atomic_store(&r->resumed_ms, sat__now_ms());
+            sat__cache_detach(r->bc->cache, r->uuid, !is_resumable(c->transport), sat__now_ms());
+        }
     } else if (!c->ended) {
         unbind_request(c);
     }
     c->res = NULL;
     sat__resource_unref(r);
+}
+
+/* Forgets the finished request's protocol state before a keep-alive
+ * connection reads its next request. */
+void sat__atmo_request_done(sat_conn *c)
+{
+    if (c->res != NULL) {
+        if (!c->ended)
+            unbind_request(c);
+        sat__resource_unref(c->res);
+        c->res = NULL;
+    }
+    c->ended = false;
+    c->clean_close = false;
+    c->jsonp = false;
+    c->track = false;
+    c->transport = SAT_TRANSPORT_UNDEFINED;
+    c->sent_id = (sat_msgid){0, 0};
+    c->heartbeat_s = 0;
 }
 
 /* ---- delivery ---- */
@@ -671,6 +696,9 @@ void sat__atmo_request(sat_conn *c)
     sat__atmo_params_init(&rq.params);
     if (split_url(&rq) != 0 || collect_params(&rq) != 0)
         goto out;
+    SAT_DEBUG("transport", "%s %s transport=%s uuid=%s peer=%s", http_method_str(rq.method),
+              rq.path, sat_transport_name(rq.params.transport),
+              rq.params.tracking_id[0] ? rq.params.tracking_id : "-", c->remote);
     if (rq.method == HTTP_OPTIONS) {
         answer_options(&rq);
     } else if (s->static_dir[0] != '\0' && strncmp(rq.path, "/static/", 8) == 0 &&
@@ -805,9 +833,10 @@ void sat__atmo_tick(sat_worker *w, uint64_t now)
     }
 }
 
-/* Disconnects long-polling resources whose next poll never came. */
+/* Disconnects HTTP resources whose next request never came. */
 void sat__atmo_reap(sat_framework *fw, uint64_t now)
 {
+    uint64_t grace = fw->settings.disconnect_grace_ms;
     sat_resource *expired[64];
     size_t n = 0;
 
@@ -815,7 +844,7 @@ void sat__atmo_reap(sat_framework *fw, uint64_t now)
     for (size_t i = 0; i < fw->res_cap && n < 64; i++) {
         for (sat_resource *r = fw->res_table[i]; r != NULL && n < 64; r = r->hnext) {
             if (atomic_load(&r->live) == 0 && atomic_load(&r->state) == SAT_RES_RESUMED &&
-                now - atomic_load(&r->resumed_ms) > POLL_GRACE_MS)
+                now - atomic_load(&r->resumed_ms) > grace)
                 expired[n++] = sat__resource_ref(r);
         }
     }

@@ -78,6 +78,9 @@ static const struct key_def key_defs[] = {
          "Time a client has to send its complete headers before it is closed."),
     KINT("push.keepalive_timeout_ms", "60000", 100, 3600000, "ms", false,
          "Idle time after which a keep-alive connection is closed."),
+    KINT("push.disconnect_grace_ms", "10000", 100, 3600000, "ms", false,
+         "Time an HTTP client may stay away (between polls, or after its connection "
+         "dropped) before it counts as a dirty disconnect."),
     KINT("push.queue_max_bytes", "1048576", 4096, 1073741824, "bytes", false,
          "Maximum bytes queued for writing to one resource."),
     KENUM("push.queue_policy", "close", queue_policies, false,

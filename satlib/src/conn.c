@@ -46,6 +46,17 @@ void sat__conn_close(sat_conn *c)
         return;
     c->closing = true;
     c->state = SAT_CONN_CLOSING;
+    if (c->dirty) {
+        /* The handle's memory goes away with uv_close: unlink it from the
+         * batch of connections waiting for a write. */
+        for (sat_conn **p = &w->dirty; *p != NULL; p = &(*p)->dirty_next) {
+            if (*p == c) {
+                *p = c->dirty_next;
+                break;
+            }
+        }
+        c->dirty = false;
+    }
     if (c->res != NULL)
         sat__atmo_conn_closed(c);
     if (c->ws != NULL)

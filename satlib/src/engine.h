@@ -41,6 +41,7 @@ typedef struct sat_settings {
     size_t max_body_bytes;
     uint64_t header_timeout_ms;
     uint64_t keepalive_timeout_ms;
+    uint64_t disconnect_grace_ms;
     size_t queue_max_bytes;
     bool queue_drop_oldest;
     bool cors;
@@ -438,6 +439,7 @@ void sat__http_respond(sat_conn *c, int status, const char *content_type, const 
 
 /* atmosphere.c (suspend, deliver, resume) */
 void sat__atmo_request(sat_conn *c);
+void sat__atmo_request_done(sat_conn *c);
 void sat__atmo_deliver(sat_conn *c, sat_msg *m);
 void sat__atmo_disconnect(sat_resource *r, bool clean, bool forget);
 void sat__atmo_conn_closed(sat_conn *c);

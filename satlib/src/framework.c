@@ -57,6 +57,7 @@ void sat__settings_load(sat_settings *s, const sat_config *cfg)
     s->max_body_bytes = cfg_size(cfg, "push.max_body_bytes");
     s->header_timeout_ms = cfg_size(cfg, "push.header_timeout_ms");
     s->keepalive_timeout_ms = cfg_size(cfg, "push.keepalive_timeout_ms");
+    s->disconnect_grace_ms = cfg_size(cfg, "push.disconnect_grace_ms");
     s->queue_max_bytes = cfg_size(cfg, "push.queue_max_bytes");
     s->queue_drop_oldest = strcmp(sat_config_str(cfg, "push.queue_policy"), "drop-oldest") == 0;
     s->cors = cfg_flag(cfg, "push.cors") && cfg_flag(cfg, "interceptors.cors");

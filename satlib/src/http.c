@@ -155,6 +155,7 @@ void sat__http_init(sat_conn *c)
 /* Forgets the finished request so the connection can read the next one. */
 void sat__http_reset(sat_conn *c)
 {
+    sat__atmo_request_done(c);
     c->url_len = 0;
     if (c->url != NULL)
         c->url[0] = '\0';
