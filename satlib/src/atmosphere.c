@@ -4,6 +4,7 @@
  * transport, delivering framed messages, heartbeats, resuming long-polls,
  * client messages, the close message and disconnect accounting. */
 #include "engine.h"
+#include "satellite/registry.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +175,10 @@ void sat__atmo_disconnect(sat_resource *r, bool clean, bool forget)
         sat__cache_detach(r->bc->cache, r->uuid, !is_resumable(r->transport), sat__now_ms());
     SAT_DEBUG("resource", "%s disconnect uuid=%s transport=%s broadcaster=%s",
               clean ? "clean" : "dirty", r->uuid, sat_transport_name(r->transport), r->bc->id);
+    /* SNMP turns this event into its dirty-disconnect notification. */
+    if (!clean && r->reg_obj != NULL)
+        sat_registry_notify_changed(r->reg_obj, "dirty-disconnect");
+    SAT_NOTIFY(fw, on_resource_removed, r, clean);
     sat__resource_unregister(r);
 }
 
@@ -555,6 +560,7 @@ static void answer_subscribe(request *rq)
     if (created) {
         resource_info(r, rq);
         sat__introspect_resource_added(r);
+        SAT_NOTIFY(fw, on_resource_added, r);
         atomic_fetch_add(&fw->stats.active[t], 1);
         stats_add(fw, &fw->stats.total[t]);
     } else if (r->bc != b) {

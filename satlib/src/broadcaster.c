@@ -89,7 +89,7 @@ static sat_broadcaster *broadcaster_new(sat_framework *fw, const char *id)
 sat_broadcaster *sat_framework_lookup(sat_framework *fw, const char *id, bool create)
 {
     sat_broadcaster *b = NULL;
-    bool found;
+    bool found, created = false;
     size_t pos;
 
     if (fw == NULL || id == NULL || id[0] == '\0')
@@ -123,10 +123,13 @@ sat_broadcaster *sat_framework_lookup(sat_framework *fw, const char *id, bool cr
     fw->bcs[pos] = b;
     fw->bc_count++;
     sat__broadcaster_ref(b);
+    created = true;
     SAT_INFO("broadcaster", "created broadcaster=%s", id);
     sat__introspect_broadcaster_added(b);
 out:
     pthread_mutex_unlock(&fw->bc_lock);
+    if (created)
+        SAT_NOTIFY(fw, on_broadcaster_created, b);
     return b;
 }
 
@@ -238,6 +241,7 @@ int sat_broadcaster_broadcast(sat_broadcaster *b, const void *data, size_t len, 
         job->msg = sat__msg_ref(m);
         (void)sat__worker_post(&fw->workers[i], job, true);
     }
+    SAT_NOTIFY(fw, on_message, b, m->id, m->data, m->len);
     if (id_out != NULL)
         *id_out = m->id;
     atomic_fetch_add(&b->messages, 1);
@@ -296,9 +300,24 @@ void sat__broadcaster_unsubscribe(sat_broadcaster *b, sat_conn *c)
     }
     c->subscribed = false;
     atomic_fetch_sub(&b->subs[w->index], 1);
-    if (atomic_fetch_sub(&b->resource_count, 1) == 1 &&
-        b->fw->settings.lifecycle == SAT_LC_EMPTY_DESTROY)
+    atomic_fetch_sub(&b->resource_count, 1);
+}
+
+/* Counts a client that belongs to b; the EMPTY policies act when the last
+ * one leaves (not when a long-poll is merely between two requests). */
+void sat__broadcaster_member(sat_broadcaster *b, int delta)
+{
+    int policy = b->fw->settings.lifecycle;
+
+    if (atomic_fetch_add(&b->members, delta) + delta != 0 || delta > 0)
+        return;
+    if (policy == SAT_LC_EMPTY_DESTROY) {
+        SAT_INFO("broadcaster", "last resource left; destroying broadcaster=%s (empty-destroy)",
+                 b->id);
         (void)sat_broadcaster_destroy(b);
+    } else if (policy == SAT_LC_EMPTY) {
+        SAT_DEBUG("broadcaster", "broadcaster=%s is empty", b->id);
+    }
 }
 
 int sat_broadcaster_add_filter(sat_broadcaster *b, const char *name, sat_filter_fn fn,
@@ -369,6 +388,7 @@ int sat_broadcaster_destroy(sat_broadcaster *b)
     if (bc_unlink(b->fw, b)) {
         SAT_INFO("broadcaster", "destroyed broadcaster=%s", b->id);
         sat__introspect_broadcaster_removed(b);
+        SAT_NOTIFY(b->fw, on_broadcaster_destroyed, b);
         sat_broadcaster_unref(b);
     }
     return SAT_OK;
@@ -380,9 +400,9 @@ int sat__broadcaster_resume_all(sat_broadcaster *b)
     return SAT_OK;
 }
 
-/* Applies cache limits and the idle lifecycle policies; runs from worker 0's
- * tick. */
-void sat__broadcasters_tick(sat_framework *fw, uint64_t now)
+/* Runs the idle lifecycle policies and, with `expire_caches`, cache expiry;
+ * called from worker 0's tick. */
+void sat__broadcasters_tick(sat_framework *fw, uint64_t now, bool expire_caches)
 {
     sat_broadcaster **snapshot;
     size_t n;
@@ -401,15 +421,20 @@ void sat__broadcasters_tick(sat_framework *fw, uint64_t now)
 
     for (size_t i = 0; i < n; i++) {
         sat_broadcaster *b = snapshot[i];
-        uint64_t idle = now - atomic_load(&b->last_activity_ms);
-        bool empty = atomic_load(&b->resource_count) == 0;
+        uint64_t last = atomic_load(&b->last_activity_ms);
+        bool empty = atomic_load(&b->members) == 0;
 
-        (void)sat__cache_expire(b->cache, now);
-        if (idle >= fw->settings.broadcaster_idle_ms && now >= atomic_load(&b->last_activity_ms)) {
+        if (expire_caches)
+            (void)sat__cache_expire(b->cache, now);
+        if (now >= last && now - last >= fw->settings.broadcaster_idle_ms) {
             if (policy == SAT_LC_IDLE_DESTROY ||
                 (policy == SAT_LC_IDLE_EMPTY_DESTROY && empty)) {
+                SAT_INFO("broadcaster", "idle for %llu ms; destroying broadcaster=%s",
+                         (unsigned long long)(now - last), b->id);
                 (void)sat_broadcaster_destroy(b);
             } else if (policy == SAT_LC_IDLE_RESUME) {
+                SAT_INFO("broadcaster", "idle for %llu ms; resuming and destroying broadcaster=%s",
+                         (unsigned long long)(now - last), b->id);
                 (void)sat__broadcaster_resume_all(b);
                 (void)sat_broadcaster_destroy(b);
             }

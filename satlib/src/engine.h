@@ -125,7 +125,8 @@ struct sat_broadcaster {
     sat_filter *filters;
     atomic_bool destroyed;
     atomic_uint subs[SAT_MAX_WORKERS]; /* subscriber count per worker */
-    atomic_llong resource_count;
+    atomic_llong resource_count; /* requests subscribed now */
+    atomic_llong members;        /* resources (clients) that belong to it */
     atomic_ullong messages;
     atomic_ullong last_activity_ms;
     uint64_t created_ms;
@@ -307,6 +308,7 @@ struct sat_worker {
     sat_conn **bound;
     size_t bound_count, bound_cap;
     uint64_t last_expire_ms;
+    unsigned ticks;
 };
 
 /* ---- framework ---- */
@@ -340,6 +342,8 @@ struct sat_framework {
     sat_resource **res_table;
     size_t res_cap, res_count;
     atomic_uint rr;
+    sat_listener listeners[SAT_MAX_LISTENERS];
+    size_t listener_count;
     /* reloads */
     pthread_mutex_t reload_lock;
     sat_config_loader_fn loader;
@@ -361,6 +365,15 @@ struct sat_framework {
 
 uint64_t sat__now_ms(void);
 void sat__settings_load(sat_settings *s, const sat_config *cfg);
+
+/* framework.c: listener dispatch */
+#define SAT_NOTIFY(fw, cb, ...)                                                                    \
+    do {                                                                                           \
+        for (size_t sat_i_ = 0; sat_i_ < (fw)->listener_count; sat_i_++) {                        \
+            if ((fw)->listeners[sat_i_].cb != NULL)                                                \
+                (fw)->listeners[sat_i_].cb((fw)->listeners[sat_i_].userdata, __VA_ARGS__);         \
+        }                                                                                          \
+    } while (0)
 
 /* framework.c */
 const sat_handler *sat__framework_route(sat_framework *fw, const char *path);
@@ -387,7 +400,8 @@ void sat__broadcaster_unsubscribe(sat_broadcaster *b, sat_conn *c);
 int sat__broadcaster_resume_all(sat_broadcaster *b);
 /* Assigns the next message id; the caller holds b->lock. */
 sat_msgid sat__broadcaster_next_id(sat_broadcaster *b);
-void sat__broadcasters_tick(sat_framework *fw, uint64_t now);
+void sat__broadcasters_tick(sat_framework *fw, uint64_t now, bool expire_caches);
+void sat__broadcaster_member(sat_broadcaster *b, int delta);
 void sat__broadcasters_free_all(sat_framework *fw);
 
 /* resource.c */

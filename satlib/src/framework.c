@@ -152,6 +152,16 @@ int sat_framework_add_handler(sat_framework *fw, const char *prefix, const sat_h
     return SAT_OK;
 }
 
+int sat_framework_add_listener(sat_framework *fw, const sat_listener *listener)
+{
+    if (fw == NULL || listener == NULL || fw->running)
+        return SAT_EINVAL;
+    if (fw->listener_count >= SAT_MAX_LISTENERS)
+        return SAT_ELIMIT;
+    fw->listeners[fw->listener_count++] = *listener;
+    return SAT_OK;
+}
+
 /* Returns the handler with the longest prefix matching `path`, or NULL for
  * the default (broadcast to the path's broadcaster). */
 const sat_handler *sat__framework_route(sat_framework *fw, const char *path)

@@ -107,6 +107,7 @@ sat_resource *sat__resource_get(sat_framework *fw, const char *uuid, bool *creat
     r->fw = fw;
     snprintf(r->uuid, sizeof r->uuid, "%s", uuid);
     r->bc = sat__broadcaster_ref(bc);
+    sat__broadcaster_member(bc, 1);
     r->transport = t;
     r->connected_ms = sat__now_ms();
     atomic_store(&r->last_activity_ms, r->connected_ms);
@@ -144,6 +145,7 @@ void sat__resource_unregister(sat_resource *r)
     pthread_mutex_unlock(&fw->res_lock);
     if (removed) {
         sat__introspect_resource_removed(r);
+        sat__broadcaster_member(r->bc, -1);
         sat__resource_unref(r);
     }
 }

@@ -185,9 +185,14 @@ static void on_tick(uv_timer_t *t)
     sat__conn_tick(w, now);
     if (w->index == 0)
         sat__atmo_reap(w->fw, now);
-    if (w->index == 0 && now - w->last_expire_ms >= w->fw->settings.cache_expire_interval_ms) {
-        w->last_expire_ms = now;
-        sat__broadcasters_tick(w->fw, now);
+    if (w->index == 0) {
+        bool expire = now - w->last_expire_ms >= w->fw->settings.cache_expire_interval_ms;
+
+        if (expire)
+            w->last_expire_ms = now;
+        /* The lifecycle check walks every broadcaster: about once a second. */
+        if (expire || (w->fw->settings.lifecycle != SAT_LC_NEVER && ++w->ticks % 4 == 0))
+            sat__broadcasters_tick(w->fw, now, expire);
     }
     sat__conn_flush_dirty(w);
 }

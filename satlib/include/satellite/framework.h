@@ -48,6 +48,27 @@ typedef struct sat_handler {
  * prefix wins; "/" matches all). Call before sat_framework_start. */
 int sat_framework_add_handler(sat_framework *fw, const char *prefix, const sat_handler *handler);
 
+/* Observers of the engine's life, for embedding programs. Every callback
+ * is optional. Callbacks run on the thread that caused the event (a worker,
+ * or a thread that called the API) and must return quickly. on_message runs
+ * while the broadcaster's lock is held, in message order: it must not
+ * broadcast to the same broadcaster. None may call sat_framework_stop. */
+typedef struct sat_listener {
+    void (*on_broadcaster_created)(void *userdata, sat_broadcaster *b);
+    void (*on_broadcaster_destroyed)(void *userdata, sat_broadcaster *b);
+    void (*on_message)(void *userdata, sat_broadcaster *b, sat_msgid id, const char *data,
+                       size_t len);
+    void (*on_resource_added)(void *userdata, sat_resource *r);
+    void (*on_resource_removed)(void *userdata, sat_resource *r, bool clean);
+    void *userdata; /* must outlive the framework */
+} sat_listener;
+
+#define SAT_MAX_LISTENERS 16
+
+/* Adds a listener (copied). Call before sat_framework_start. SAT_ELIMIT
+ * beyond SAT_MAX_LISTENERS. */
+int sat_framework_add_listener(sat_framework *fw, const sat_listener *listener);
+
 /* ---- run ----------------------------------------------------------------- */
 
 /* Binds the push port and starts the worker threads. Returns 0 or a
