@@ -542,9 +542,11 @@ static void answer_subscribe(request *rq)
         c->state = SAT_CONN_CLOSING;
         return;
     }
-    if (first)
-        sat__uuid4(uuid);
-    else
+    if (first && sat__uuid4_checked(uuid) != SAT_OK) {
+        sat__http_error(c, 503, "no random source for a tracking id");
+        return;
+    }
+    if (!first)
         snprintf(uuid, sizeof uuid, "%s", rq->params.tracking_id);
     b = sat_framework_lookup(fw, rq->path, true);
     if (b == NULL) {

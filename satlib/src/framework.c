@@ -35,7 +35,7 @@ static size_t cfg_size(const sat_config *cfg, const char *name)
     return v < 0 ? 0 : (size_t)v;
 }
 
-void sat__settings_load(sat_settings *s, const sat_config *cfg)
+static void settings_build(sat_settings *s, const sat_config *cfg)
 {
     const char *pad = sat_config_str(cfg, "engine.heartbeat_padding");
     const char *delim = sat_config_str(cfg, "engine.delimiter");
@@ -87,6 +87,16 @@ void sat__settings_load(sat_settings *s, const sat_config *cfg)
     s->icp_suspend_tracker = cfg_flag(cfg, "interceptors.suspend_tracker");
     s->icp_on_disconnect = cfg_flag(cfg, "interceptors.on_disconnect");
     snprintf(s->static_dir, sizeof s->static_dir, "%s", sat_config_str(cfg, "push.static_dir"));
+}
+
+/* Builds the new settings aside and copies them over in one assignment, so
+ * a worker reading concurrently never sees a field reset to zero. */
+void sat__settings_load(sat_settings *s, const sat_config *cfg)
+{
+    sat_settings next;
+
+    settings_build(&next, cfg);
+    *s = next;
 }
 
 sat_framework *sat_framework_new(const sat_config *cfg, char *err, size_t err_size)
@@ -250,13 +260,15 @@ int sat_framework_reconfigure(sat_framework *fw, const sat_config *cfg, char *er
     pthread_mutex_lock(&fw->cfg_lock);
     old = fw->cfg;
     fw->cfg = copy;
+    /* NOTE: workers read fw->settings without a lock; each field is a word
+     * that changes atomically on the machines we build for, but a reader
+     * may see a mix of old and new fields for one tick. */
     sat__settings_load(&fw->settings, copy);
     atomic_store(&fw->stats.capture, fw->settings.stats_capture);
     pthread_mutex_unlock(&fw->cfg_lock);
     atomic_fetch_add(&fw->generation, 1);
     sat__broadcasters_apply_limits(fw);
-    /* NOTE: the previous configuration is freed while a registry reader may
-     * still format a value from it; readers copy under cfg_lock. */
+    /* Registry readers format values under cfg_lock, so none holds `old`. */
     sat_config_free(old);
     return SAT_OK;
 }
