@@ -774,7 +774,7 @@ static int job_on_resource(sat_worker *w, sat_job *job)
         c->clean_close = job->clean;
         if (!job->clean)
             stats_add(w->fw, &w->fw->stats.closes);
-        if (c->transport == SAT_TRANSPORT_WEBSOCKET && c->ws != NULL)
+        if (c->transport == SAT_TRANSPORT_WEBSOCKET)
             sat__ws_close(c, 1000, job->clean ? "" : "closed by the server");
         else
             sat__conn_close(c);

@@ -59,8 +59,7 @@ void sat__conn_close(sat_conn *c)
     }
     if (c->res != NULL)
         sat__atmo_conn_closed(c);
-    if (c->ws != NULL)
-        sat__ws_free(c);
+    sat__ws_free(c);
     if (c->prev != NULL)
         c->prev->next = c->next;
     else if (w->conns == c)

@@ -107,11 +107,6 @@ int sat__ws_upgrade(sat_conn *c, const char *key)
         c->state = SAT_CONN_CLOSING;
         return SAT_EINVAL;
     }
-    if (wslay_event_context_server_init(&c->ws, &ws_callbacks, c) != 0) {
-        sat__http_error(c, 500, "out of memory");
-        return SAT_ENOMEM;
-    }
-    wslay_event_config_set_max_recv_msg_length(c->ws, c->w->fw->settings.ws_max_message_bytes);
     snprintf(joined, sizeof joined, "%s%s", key, ws_guid);
     sat__sha1(joined, strlen(joined), digest);
     sat__base64(digest, sizeof digest, accept);
@@ -119,6 +114,21 @@ int sat__ws_upgrade(sat_conn *c, const char *key)
              "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n", accept);
     sat__conn_enqueue(c, sat__http_head(c, 101, NULL, extra, -1, false), (sat_msgid){0, 0});
     c->state = SAT_CONN_WEBSOCKET;
+    return SAT_OK;
+}
+
+/* Creates the wslay context on first use. An idle subscriber never needs
+ * one (its broadcast frames bypass wslay), and the context carries a 4 KiB
+ * input buffer, so idle connections stay small without it. */
+static int ensure_ctx(sat_conn *c)
+{
+    if (c->ws != NULL)
+        return SAT_OK;
+    if (wslay_event_context_server_init(&c->ws, &ws_callbacks, c) != 0) {
+        SAT_WARN("websocket", "out of memory for a WebSocket context peer=%s", c->remote);
+        return SAT_ENOMEM;
+    }
+    wslay_event_config_set_max_recv_msg_length(c->ws, c->w->fw->settings.ws_max_message_bytes);
     return SAT_OK;
 }
 
@@ -138,6 +148,10 @@ static void check_finished(sat_conn *c)
 
 int sat__ws_feed(sat_conn *c, const char *data, size_t len)
 {
+    if (ensure_ctx(c) != SAT_OK) {
+        sat__conn_close(c);
+        return -1;
+    }
     c->ws_in = data;
     c->ws_in_len = len;
     if (wslay_event_recv(c->ws) != 0) {
@@ -158,8 +172,12 @@ int sat__ws_feed(sat_conn *c, const char *data, size_t len)
 
 void sat__ws_close(sat_conn *c, uint16_t code, const char *reason)
 {
-    if (c->ws == NULL || c->closing)
+    if (c->closing)
         return;
+    if (ensure_ctx(c) != SAT_OK) {
+        sat__conn_close(c);
+        return;
+    }
     wslay_event_queue_close(c->ws, code, (const uint8_t *)reason, strlen(reason));
     (void)wslay_event_send(c->ws);
     c->ws_close_started_ms = sat__now_ms();
@@ -168,6 +186,7 @@ void sat__ws_close(sat_conn *c, uint16_t code, const char *reason)
 
 void sat__ws_free(sat_conn *c)
 {
-    wslay_event_context_free(c->ws);
+    if (c->ws != NULL)
+        wslay_event_context_free(c->ws);
     c->ws = NULL;
 }
