@@ -532,6 +532,12 @@ static void answer_subscribe(request *rq)
     }
     if (version_check(rq) != 0)
         return;
+    if ((t == SAT_TRANSPORT_SSE && !s->icp_sse) || (t == SAT_TRANSPORT_JSONP && !s->icp_jsonp)) {
+        sat__http_error(c, 501, t == SAT_TRANSPORT_SSE
+                                    ? "the sse transport is switched off (interceptors.sse)"
+                                    : "the jsonp transport is switched off (interceptors.jsonp)");
+        return;
+    }
     if (t == SAT_TRANSPORT_WEBSOCKET && !s->websocket_enabled) {
         sat__conn_enqueue(c,
                           sat__http_head(c, 501, NULL,
@@ -816,6 +822,27 @@ void sat__atmo_job(sat_worker *w, sat_job *job)
         sat__waiter_done(job->waiter, rc);
 }
 
+/* Pings and idle timeouts of WebSocket connections. Returns false when the
+ * connection was closed. */
+static bool websocket_tick(sat_conn *c, const sat_settings *s, uint64_t now)
+{
+    static const char ping[] = "\x89\x00";
+
+    if (s->ws_idle_timeout_ms > 0 && now > c->last_read_ms &&
+        now - c->last_read_ms > s->ws_idle_timeout_ms && c->ws_close_started_ms == 0) {
+        SAT_DEBUG("websocket", "no frame for %llu ms; closing uuid=%s",
+                  (unsigned long long)s->ws_idle_timeout_ms, c->res ? c->res->uuid : "-");
+        atomic_fetch_add(&c->w->fw->stats.timeouts, 1);
+        sat__ws_close(c, 1001, "idle timeout");
+        return false;
+    }
+    if (s->ws_ping_interval_ms > 0 && now - c->ws_last_ping_ms >= s->ws_ping_interval_ms) {
+        c->ws_last_ping_ms = now;
+        sat__conn_enqueue_copy(c, ping, 2);
+    }
+    return true;
+}
+
 void sat__atmo_tick(sat_worker *w, uint64_t now)
 {
     const sat_settings *s = &w->fw->settings;
@@ -826,6 +853,8 @@ void sat__atmo_tick(sat_worker *w, uint64_t now)
         if (i > w->bound_count)
             continue;
         c = w->bound[i - 1];
+        if (c->transport == SAT_TRANSPORT_WEBSOCKET && !websocket_tick(c, s, now))
+            continue;
         if (c->heartbeat_s > 0 && now >= c->last_write_ms &&
             now - c->last_write_ms >= (uint64_t)c->heartbeat_s * 1000) {
             write_heartbeat(c);

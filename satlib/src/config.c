@@ -37,6 +37,8 @@ static const char *const queue_policies[] = {"close", "drop-oldest", NULL};
 static const char *const lifecycles[] = {
     "never", "idle",          "idle-resume", "idle-destroy", "idle-empty-destroy",
     "empty", "empty-destroy", NULL};
+/* Features planned but not built yet: their switches accept only "false". */
+static const char *const reserved_off[] = {"false", NULL};
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const log_targets[] = {"stderr", "syslog", NULL};
 
@@ -191,24 +193,23 @@ static const struct key_def key_defs[] = {
           "interceptors.idle_resource_ms."),
     KINT("interceptors.idle_resource_ms", "300000", 1000, 86400000, "ms", false,
          "Idle time after which the idle-resource interceptor closes a resource."),
-    KBOOL("interceptors.suspend_tracker", "true", false,
-          "Enables the interceptor that tracks suspended resources by UUID."),
     KBOOL("interceptors.on_disconnect", "true", false,
           "Enables the interceptor that handles the close message and disconnects."),
-    KBOOL("interceptors.lifecycle", "true", false,
-          "Enables the interceptor that applies engine.broadcaster_lifecycle."),
 
     KBOOL("stats.capture", "true", false,
           "Collects per-resource and per-broadcaster message and byte counters."),
 
-    KBOOL("cluster.enabled", "false", true, "Shares broadcasts with other nodes through Redis."),
+    KENUM("cluster.enabled", "false", reserved_off, true,
+          "Reserved for clustering over Redis, which this version does not implement; only "
+          "false is accepted."),
     KSTR("cluster.redis_url", "redis://127.0.0.1:6379", false, false, check_redis_url,
          "Redis server URL; a password in it is redacted wherever the URL is shown."),
     KSTR("cluster.node_id", "", false, false, check_token,
          "Name of this node in the cluster; empty uses the host name."),
 
-    KBOOL("postman.enabled", "false", false,
-          "Redelivers messages until the client acknowledges them."),
+    KENUM("postman.enabled", "false", reserved_off, false,
+          "Reserved for guaranteed delivery with acknowledgements, which this version does not "
+          "implement; only false is accepted."),
     KINT("postman.redelivery_ms", "30000", 100, 3600000, "ms", false,
          "Time after which an unacknowledged message is sent again."),
 

@@ -50,6 +50,7 @@ typedef struct sat_settings {
     size_t ws_max_message_bytes;
     uint64_t ws_idle_timeout_ms;
     uint64_t ws_close_timeout_ms;
+    uint64_t ws_ping_interval_ms;
     sat_cache_limits cache;
     bool cache_enabled;
     uint64_t cache_expire_interval_ms;
@@ -58,7 +59,7 @@ typedef struct sat_settings {
     size_t max_broadcasters;
     bool stats_capture;
     bool icp_heartbeat, icp_track, icp_sse, icp_jsonp, icp_padding, icp_cors;
-    bool icp_idle_resource, icp_suspend_tracker, icp_on_disconnect;
+    bool icp_idle_resource, icp_on_disconnect;
     uint64_t idle_resource_ms;
     char static_dir[1024];
 } sat_settings;
@@ -254,6 +255,7 @@ struct sat_conn {
     size_t ws_in_len;
     uint16_t ws_close_code;
     uint64_t ws_close_started_ms;
+    uint64_t ws_last_ping_ms;
     char remote[64];
 };
 

@@ -66,6 +66,7 @@ static void settings_build(sat_settings *s, const sat_config *cfg)
     s->ws_max_message_bytes = cfg_size(cfg, "websocket.max_message_bytes");
     s->ws_idle_timeout_ms = cfg_size(cfg, "websocket.idle_timeout_ms");
     s->ws_close_timeout_ms = cfg_size(cfg, "websocket.close_timeout_ms");
+    s->ws_ping_interval_ms = cfg_size(cfg, "websocket.ping_interval_ms");
     s->cache_enabled = cfg_flag(cfg, "cache.enabled");
     s->cache.max_messages = s->cache_enabled ? cfg_size(cfg, "cache.max_messages") : 0;
     s->cache.max_bytes = cfg_size(cfg, "cache.max_bytes");
@@ -84,7 +85,6 @@ static void settings_build(sat_settings *s, const sat_config *cfg)
     s->icp_padding = cfg_flag(cfg, "interceptors.padding");
     s->icp_idle_resource = cfg_flag(cfg, "interceptors.idle_resource");
     s->idle_resource_ms = cfg_size(cfg, "interceptors.idle_resource_ms");
-    s->icp_suspend_tracker = cfg_flag(cfg, "interceptors.suspend_tracker");
     s->icp_on_disconnect = cfg_flag(cfg, "interceptors.on_disconnect");
     snprintf(s->static_dir, sizeof s->static_dir, "%s", sat_config_str(cfg, "push.static_dir"));
 }
