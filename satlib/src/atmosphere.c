@@ -112,8 +112,12 @@ static void write_padding(sat_conn *c)
     const sat_settings *s = &c->w->fw->settings;
     sat_buf *b;
 
-    if (!s->icp_padding || s->padding_bytes <= 0 || c->transport == SAT_TRANSPORT_WEBSOCKET ||
-        c->jsonp)
+    const char *ua = sat__http_header(c, "User-Agent");
+
+    if (!s->icp_padding || s->padding_bytes <= 0 || s->padding_mode == 0 ||
+        c->transport == SAT_TRANSPORT_WEBSOCKET || c->jsonp)
+        return;
+    if (s->padding_mode == 1 && (ua == NULL || strstr(ua, "Mozilla/") == NULL))
         return;
     b = sat__buf_alloc((size_t)s->padding_bytes + 1);
     if (b == NULL)
@@ -125,6 +129,20 @@ static void write_padding(sat_conn *c)
 
 /* ---- resources and disconnects ---- */
 
+/* Headers kept for introspection skip the WebSocket handshake's own, which
+ * say nothing about the client and cost memory on every connection. */
+static bool header_kept(const char *name)
+{
+    return strncasecmp(name, "Sec-WebSocket-", 14) != 0 && strcasecmp(name, "Upgrade") != 0 &&
+           strcasecmp(name, "Connection") != 0;
+}
+
+static bool header_secret(const char *name)
+{
+    return strcasecmp(name, "Authorization") == 0 || strcasecmp(name, "Cookie") == 0 ||
+           strcasecmp(name, "Proxy-Authorization") == 0;
+}
+
 static void resource_info(sat_resource *r, request *rq)
 {
     sat_conn *c = rq->c;
@@ -134,12 +152,14 @@ static void resource_info(sat_resource *r, request *rq)
     char *h;
 
     snprintf(r->remote, sizeof r->remote, "%s", c->remote);
-    r->user_agent = strdup(ua != NULL ? ua : "");
-    r->query = strdup(rq->query != NULL ? rq->query : "");
+    /* Empty values stay NULL: idle clients are many, and each byte counts. */
+    r->user_agent = ua != NULL && ua[0] != '\0' ? strdup(ua) : NULL;
+    r->query = rq->query != NULL && rq->query[0] != '\0' ? strdup(rq->query) : NULL;
     for (size_t i = 0; i < c->hdr.count; i++) {
         const char *v = p + strlen(p) + 1;
 
-        cap += strlen(p) + strlen(v) + 4;
+        if (header_kept(p))
+            cap += strlen(p) + strlen(v) + 4;
         p = v + strlen(v) + 1;
     }
     h = malloc(cap);
@@ -148,10 +168,9 @@ static void resource_info(sat_resource *r, request *rq)
     p = c->hdr.data;
     for (size_t i = 0; i < c->hdr.count; i++) {
         const char *v = p + strlen(p) + 1;
-        bool secret = strcasecmp(p, "Authorization") == 0 || strcasecmp(p, "Cookie") == 0 ||
-                      strcasecmp(p, "Proxy-Authorization") == 0;
 
-        len += (size_t)snprintf(h + len, cap - len, "%s: %s\n", p, secret ? "***" : v);
+        if (header_kept(p))
+            len += (size_t)snprintf(h + len, cap - len, "%s: %s\n", p, header_secret(p) ? "***" : v);
         p = v + strlen(v) + 1;
     }
     h[len] = '\0';
@@ -607,7 +626,10 @@ static void answer_subscribe(request *rq)
             return;
         }
     } else {
-        snprintf(extra, sizeof extra, "X-Atmosphere-tracking-id: %s\r\n%s", uuid,
+        /* nosniff: without it Chromium holds back a text/plain response
+         * until 1024 bytes arrive, so a suspended request never opens. */
+        snprintf(extra, sizeof extra,
+                 "X-Atmosphere-tracking-id: %s\r\n%sX-Content-Type-Options: nosniff\r\n", uuid,
                  first ? "X-Atmosphere-first-request: true\r\n" : "");
         sat__conn_enqueue(c, sat__http_head(c, 200, content_type_for(c), extra, -1, true),
                           (sat_msgid){0, 0});
@@ -734,6 +756,8 @@ void sat__atmo_request(sat_conn *c)
 out:
     sat__atmo_params_clear(&rq.params);
     free(rq.path);
+    if (c->state == SAT_CONN_SUSPENDED || c->state == SAT_CONN_WEBSOCKET)
+        sat__http_release_buffers(c);
 }
 
 /* ---- jobs, ticks and the poll reaper ---- */

@@ -37,6 +37,7 @@ static const char *const queue_policies[] = {"close", "drop-oldest", NULL};
 static const char *const lifecycles[] = {
     "never", "idle",          "idle-resume", "idle-destroy", "idle-empty-destroy",
     "empty", "empty-destroy", NULL};
+static const char *const padding_modes[] = {"off", "browsers", "always", NULL};
 /* Features planned but not built yet: their switches accept only "false". */
 static const char *const reserved_off[] = {"false", NULL};
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
@@ -142,8 +143,11 @@ static const struct key_def key_defs[] = {
           "Rejects clients that do not send the protocol version headers."),
     KINT("engine.min_protocol_version", "221", 0, 9999, NULL, false,
          "Lowest client protocol version accepted when engine.enforce_protocol is on."),
-    KINT("engine.padding_bytes", "0", 0, 8192, "bytes", false,
+    KINT("engine.padding_bytes", "1024", 0, 8192, "bytes", false,
          "Whitespace sent first on streaming and long-polling responses; 0 sends none."),
+    KENUM("engine.padding", "browsers", padding_modes, false,
+          "Which clients get the padding: browsers (a User-Agent with Mozilla/), which hold "
+          "back short responses, always, or off."),
     KINT("engine.max_broadcasters", "100000", 1, 10000000, "count", false,
          "Broadcasters that may exist at once."),
     KENUM("engine.broadcaster_lifecycle", "never", lifecycles, false,

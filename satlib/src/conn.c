@@ -156,7 +156,7 @@ static void mark_dirty(sat_conn *c)
 static int wq_push(sat_wqueue *q, sat_buf *buf, sat_msgid id)
 {
     if (q->count == q->cap) {
-        size_t cap = q->cap ? q->cap * 2 : 8;
+        size_t cap = q->cap ? q->cap * 2 : 2;
         sat_wbuf *items = malloc(cap * sizeof *items);
 
         if (items == NULL)

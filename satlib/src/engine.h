@@ -34,6 +34,7 @@ typedef struct sat_settings {
     bool enforce_protocol;
     int min_protocol_version;
     int padding_bytes;
+    int padding_mode; /* 0 off, 1 browsers, 2 always */
     size_t max_message_bytes;
     size_t broadcast_queue_max;
     size_t max_connections;
@@ -445,6 +446,7 @@ int sat__http_feed(sat_conn *c, const char *data, size_t len);
 void sat__http_reset(sat_conn *c);
 void sat__http_error(sat_conn *c, int status, const char *message);
 const char *sat__http_header(const sat_conn *c, const char *name); /* case-insensitive */
+void sat__http_release_buffers(sat_conn *c);
 /* Builds status line and headers (common no-cache and CORS headers included)
  * into a buffer; `extra` is "Name: value\r\n" lines or NULL. With
  * body_len < 0 the response is delimited by connection close. */

@@ -50,6 +50,7 @@ static void settings_build(sat_settings *s, const sat_config *cfg)
     s->enforce_protocol = cfg_flag(cfg, "engine.enforce_protocol");
     s->min_protocol_version = (int)sat_config_int(cfg, "engine.min_protocol_version");
     s->padding_bytes = (int)sat_config_int(cfg, "engine.padding_bytes");
+    s->padding_mode = sat_config_enum(cfg, "engine.padding");
     s->max_message_bytes = cfg_size(cfg, "engine.max_message_bytes");
     s->broadcast_queue_max = cfg_size(cfg, "engine.broadcast_queue_max");
     s->max_connections = cfg_size(cfg, "push.max_connections");

@@ -178,6 +178,22 @@ void sat__http_reset(sat_conn *c)
     }
 }
 
+/* Frees the request buffers of a connection that will read no further HTTP
+ * request (a suspended response or a WebSocket): they are the largest part
+ * of an idle connection. */
+void sat__http_release_buffers(sat_conn *c)
+{
+    free(c->url);
+    c->url = NULL;
+    c->url_len = c->url_cap = 0;
+    free(c->hdr.data);
+    c->hdr.data = NULL;
+    c->hdr.len = c->hdr.cap = c->hdr.count = 0;
+    free(c->body);
+    c->body = NULL;
+    c->body_len = c->body_cap = 0;
+}
+
 const char *sat__http_header(const sat_conn *c, const char *name)
 {
     const char *p = c->hdr.data;

@@ -28,9 +28,10 @@ process.on('exit', () => {
 // Resolves the daemon binary: the SATELLITED environment variable (set by
 // ctest), then a `--satellited=PATH` argument, then the default build tree.
 function satellitedPath() {
-  if (process.env.SATELLITED) return process.env.SATELLITED;
+  // Resolved here because the daemon runs with a temporary working directory.
+  if (process.env.SATELLITED) return path.resolve(process.env.SATELLITED);
   const arg = process.argv.find((a) => a.startsWith('--satellited='));
-  if (arg) return arg.slice('--satellited='.length);
+  if (arg) return path.resolve(arg.slice('--satellited='.length));
   return path.resolve(__dirname, '../../../build/agent/satellited');
 }
 
