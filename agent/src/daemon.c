@@ -369,6 +369,25 @@ static void apply_logging(const sat_config *cfg)
              (int)sat_config_int(cfg, "log.repeat_limit_per_s"));
 }
 
+/* Applies the live admin and log keys after a reload or a runtime
+ * override: the REST token, auth_reads and body limit, and the log level. */
+static void on_reconfigured(void *userdata, const sat_config *cfg)
+{
+    daemon_state *st = userdata;
+    const char *inline_token = sat_config_str(cfg, "admin.token");
+    sat_log_level level = SAT_LOG_INFO;
+
+    if (sat_log_level_parse(sat_config_str(cfg, "log.level"), &level) == SAT_OK)
+        sat_log_set_level(level);
+    if (st->rest == NULL)
+        return;
+    if (inline_token[0] != '\0')
+        snprintf(st->token, sizeof st->token, "%s", inline_token);
+    if (rest_set_auth(st->rest, st->token, sat_config_bool(cfg, "admin.auth_reads"),
+                      (size_t)sat_config_int(cfg, "admin.max_body_bytes")) != 0)
+        log_line(SAT_LOG_WARN, "daemon", "could not apply the new admin settings");
+}
+
 int daemon_start(daemon_state *st)
 {
     char err[256], push[96] = "", admin[96] = "", snmp[128] = "";
@@ -382,9 +401,13 @@ int daemon_start(daemon_state *st)
     }
     apply_logging(st->cfg);
     st->fw = sat_framework_new(st->cfg, err, sizeof err);
-    if (st->fw != NULL)
+    if (st->fw != NULL) {
+        sat_listener listener = {.on_reconfigured = on_reconfigured, .userdata = st};
+
         sat_framework_set_config_loader(st->fw, load_for_reload, st,
                                         st->config_path ? st->config_path : "(defaults)");
+        (void)sat_framework_add_listener(st->fw, &listener);
+    }
     if (st->fw == NULL || sat_framework_start(st->fw, err, sizeof err) != SAT_OK) {
         log_line(SAT_LOG_ERROR, "daemon", "push engine failed to start: %s", err);
         return -1;

@@ -4,6 +4,8 @@
  * logging. Route handling lives in rest_routes.c. */
 #include "rest_internal.h"
 
+#include "satellite/error.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 struct request {
     char *body;
     size_t len, cap;
+    size_t max_body; /* admin.max_body_bytes when the request arrived */
     bool too_large;
 };
 
@@ -49,8 +52,9 @@ static bool token_matches(const rest_server *srv, const char *presented)
     return diff == 0;
 }
 
-/* Returns 0 when the request may proceed, else the HTTP status to send. */
-static unsigned check_auth(rest_server *srv, struct MHD_Connection *conn, bool write)
+/* Returns 0 when the request may proceed, else the HTTP status to send.
+ * Caller holds auth_lock. */
+static unsigned check_auth_locked(rest_server *srv, struct MHD_Connection *conn, bool write)
 {
     const char *auth;
 
@@ -62,6 +66,26 @@ static unsigned check_auth(rest_server *srv, struct MHD_Connection *conn, bool w
     if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
         return MHD_HTTP_UNAUTHORIZED;
     return token_matches(srv, auth + 7) ? 0 : MHD_HTTP_UNAUTHORIZED;
+}
+
+static unsigned check_auth(rest_server *srv, struct MHD_Connection *conn, bool write)
+{
+    unsigned status;
+
+    pthread_mutex_lock(&srv->auth_lock);
+    status = check_auth_locked(srv, conn, write);
+    pthread_mutex_unlock(&srv->auth_lock);
+    return status;
+}
+
+static size_t current_max_body(rest_server *srv)
+{
+    size_t max;
+
+    pthread_mutex_lock(&srv->auth_lock);
+    max = srv->opt.max_body_bytes;
+    pthread_mutex_unlock(&srv->auth_lock);
+    return max;
 }
 
 static const char *status_code_name(unsigned status)
@@ -138,9 +162,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, rest_reply *r)
 }
 
 /* Appends an upload chunk, or marks the request too large past the cap. */
-static void collect_body(rest_server *srv, struct request *req, const char *data, size_t size)
+static void collect_body(struct request *req, const char *data, size_t size)
 {
-    if (req->too_large || req->len + size > srv->opt.max_body_bytes) {
+    if (req->too_large || req->len + size > req->max_body) {
         req->too_large = true;
         return;
     }
@@ -148,8 +172,8 @@ static void collect_body(rest_server *srv, struct request *req, const char *data
         size_t cap = (req->len + size + 1) * 2;
         char *grown;
 
-        if (cap > srv->opt.max_body_bytes + 1)
-            cap = srv->opt.max_body_bytes + 1;
+        if (cap > req->max_body + 1)
+            cap = req->max_body + 1;
         grown = realloc(req->body, cap);
         if (!grown) {
             req->too_large = true;
@@ -206,10 +230,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (!req) {
         req = calloc(1, sizeof(*req));
         *con_cls = req;
-        return req ? MHD_YES : MHD_NO;
+        if (!req)
+            return MHD_NO;
+        req->max_body = current_max_body(srv);
+        return MHD_YES;
     }
     if (*upload_data_size) {
-        collect_body(srv, req, upload_data, *upload_data_size);
+        collect_body(req, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
@@ -311,6 +338,7 @@ static rest_server *server_new(sat_registry *reg, const rest_options *opt)
     srv->token_len = strlen(srv->token);
     srv->opt.token = NULL; /* only srv->token keeps it */
     pthread_mutex_init(&srv->lock, NULL);
+    pthread_mutex_init(&srv->auth_lock, NULL);
     pthread_cond_init(&srv->wake, NULL);
     return srv;
 }
@@ -325,6 +353,7 @@ static void server_free(rest_server *srv)
         memset(srv->token, 0, srv->token_len);
     free(srv->token);
     pthread_mutex_destroy(&srv->lock);
+    pthread_mutex_destroy(&srv->auth_lock);
     pthread_cond_destroy(&srv->wake);
     free(srv);
 }
@@ -377,6 +406,29 @@ rest_server *rest_start(sat_registry *reg, const rest_options *opt, char *err, s
 fail:
     server_free(srv);
     return NULL;
+}
+
+int rest_set_auth(rest_server *srv, const char *token, bool auth_reads, size_t max_body_bytes)
+{
+    char *copy = strdup(token ? token : "");
+    char *old;
+    size_t old_len;
+
+    if (!copy)
+        return SAT_ENOMEM;
+    pthread_mutex_lock(&srv->auth_lock);
+    old = srv->token;
+    old_len = srv->token_len;
+    srv->token = copy;
+    srv->token_len = strlen(copy);
+    srv->opt.auth_reads = auth_reads;
+    srv->opt.max_body_bytes = max_body_bytes ? max_body_bytes : DEFAULT_MAX_BODY;
+    pthread_mutex_unlock(&srv->auth_lock);
+    memset(old, 0, old_len);
+    free(old);
+    rest_log(srv, SAT_LOG_INFO, "admin API settings changed auth_reads=%s writes=%s",
+             auth_reads ? "yes" : "no", copy[0] ? "enabled" : "disabled");
+    return SAT_OK;
 }
 
 int rest_port(const rest_server *srv)

@@ -41,6 +41,13 @@ rest_server *rest_start(sat_registry *reg, const rest_options *opt, char *err, s
 /* The bound TCP port (the chosen one when port 0 was requested). */
 int rest_port(const rest_server *srv);
 
+/* Replaces the bearer token (NULL or "" disables writes), auth_reads and
+ * max_body_bytes (0 means 1 MiB) of a running server, for live configuration
+ * changes. Requests already past their checks finish under the old values.
+ * Returns 0, or SAT_ENOMEM with the old settings kept. */
+int rest_set_auth(rest_server *srv, const char *token, bool auth_reads, size_t max_body_bytes)
+    __attribute__((warn_unused_result));
+
 /* Ends event streams, stops accepting, waits for the connection threads and
  * frees the server. NULL is fine. */
 void rest_stop(rest_server *srv);

@@ -14,7 +14,9 @@
 struct rest_server {
     struct MHD_Daemon *daemon;
     sat_registry *reg;
-    rest_options opt; /* opt.token points at token below */
+    rest_options opt;          /* opt.token is NULL, so only token below stores it */
+    pthread_mutex_t auth_lock; /* guards token, token_len, opt.auth_reads and
+                                  opt.max_body_bytes, which rest_set_auth replaces */
     char *token;
     size_t token_len;
     int port;

@@ -102,7 +102,7 @@ static json_t *responses(json_t *ok_schema, const char *const *errors)
     return r;
 }
 
-static const char *const read_errors[] = {"401", "404", NULL};
+static const char *const read_errors[] = {"400", "401", "404", NULL};
 static const char *const write_errors[] = {"400", "401", "403", "404", "409",
                                            "413", "415", "422", "503", NULL};
 

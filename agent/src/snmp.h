@@ -111,7 +111,6 @@ typedef enum snmp_source {
     SNMP_SRC_SINGLETON = 0, /* scalar group of a singleton type */
     SNMP_SRC_OBJECTS,       /* one row per registry object, index = registry index */
     SNMP_SRC_TRANSPORTS,    /* rows per transport from the statistics singleton */
-    SNMP_SRC_INIT_PARAMS,   /* rows per configuration key from the framework singleton */
 } snmp_source;
 
 typedef struct snmp_group {

@@ -48,6 +48,12 @@ struct snmp_agent {
     uint64_t next_seq;
     netsnmp_handler_registration *registration;
     snmp_snapshot snaps[16];
+    /* With cache_ms 0 a snapshot is rebuilt once per request PDU, not once
+     * per varbind or GETBULK repetition: these identify the current PDU. */
+    uint64_t request_gen;
+    uint64_t built_gen[16];
+    const void *last_asp;
+    long last_reqid;
 };
 
 static atomic_bool agent_running;
@@ -93,6 +99,9 @@ static snmp_snapshot *fresh_snapshot(snmp_agent *agent, size_t g)
 
     if (snap->built_ms != 0 && now - snap->built_ms < (int64_t)agent->opt.cache_ms)
         return snap;
+    if (snap->built_ms != 0 && agent->opt.cache_ms == 0 && agent->built_gen[g] == agent->request_gen)
+        return snap;
+    agent->built_gen[g] = agent->request_gen;
     if (snmp_snapshot_build(agent->reg, &snmp_groups[g], snap) != 0)
         agent_log(agent, SAT_LOG_WARN, "snapshot of %s incomplete: out of memory",
                   snmp_groups[g].name);
@@ -251,14 +260,17 @@ static int set_switch(snmp_agent *agent, const char *type, const char *id, const
     return sat_registry_set_attr(agent->reg, type, id, attr, &value, msg, size);
 }
 
-/* Sets a configuration key: a writable framework attribute named after
- * the key, or the framework's "set-init-param" operation (name, value). */
+/* Sets a configuration key: the writable "value" of its init-param object,
+ * a writable framework attribute named after the key, or the framework's
+ * "set-init-param" operation (name, value). */
 static int set_init_param(snmp_agent *agent, const char *key, const char *text, char *msg,
                           size_t size)
 {
     sat_record *params;
     int rc = SAT_ENOMEM;
 
+    if (writable_attr(agent->reg, "init-param", "value"))
+        return sat_registry_set_attr_text(agent->reg, "init-param", key, "value", text, msg, size);
     if (writable_attr(agent->reg, "framework", key))
         return sat_registry_set_attr_text(agent->reg, "framework", "", key, text, msg, size);
     if (!type_has_op(agent->reg, "framework", "set-init-param"))
@@ -399,6 +411,12 @@ static int handle_request(netsnmp_mib_handler *handler, netsnmp_handler_registra
     snmp_agent *agent = handler->myvoid;
 
     (void)reginfo;
+    if (reqinfo->asp != agent->last_asp ||
+        (reqinfo->asp && reqinfo->asp->pdu && reqinfo->asp->pdu->reqid != agent->last_reqid)) {
+        agent->last_asp = reqinfo->asp;
+        agent->last_reqid = reqinfo->asp && reqinfo->asp->pdu ? reqinfo->asp->pdu->reqid : 0;
+        agent->request_gen++;
+    }
     for (netsnmp_request_info *req = requests; req; req = req->next) {
         const netsnmp_variable_list *vb = req->requestvb;
         const oid *rel = vb->name + sat_objects_len;
@@ -564,13 +582,11 @@ static int open_trap_sinks(snmp_agent *agent)
     if (!list)
         return SAT_ENOMEM;
     for (char *sink = strtok_r(list, ", ", &save); sink; sink = strtok_r(NULL, ", ", &save)) {
-        char host[128];
+        char host[128], port_text[8];
         int port = 162;
-        /* create_trap_session takes a mutable pointer but only copies it. */
-        char *community =
-            (char *)(uintptr_t)(is_set(agent->opt.trap_community) ? agent->opt.trap_community
+        const char *community = is_set(agent->opt.trap_community) ? agent->opt.trap_community
                                 : is_set(agent->opt.community)    ? agent->opt.community
-                                                                  : "");
+                                                                  : "";
 
         if (sat_config_parse_addr(sink, host, sizeof(host), &port) != 0 || port <= 0 ||
             port > 65535) {
@@ -579,7 +595,11 @@ static int open_trap_sinks(snmp_agent *agent)
             rc = SAT_EINVAL;
             break;
         }
-        if (!create_trap_session(host, (u_short)port, community, SNMP_VERSION_2c, SNMP_MSG_TRAP2)) {
+        /* The port goes in as text: net-snmp 5.9's create_trap_session
+         * formats a numeric port as "host::port", which no transport opens. */
+        snprintf(port_text, sizeof(port_text), "%d", port);
+        if (!create_trap_session_with_src(host, port_text, community, NULL, SNMP_VERSION_2c,
+                                          SNMP_MSG_TRAP2)) {
             snprintf(agent->err, sizeof(agent->err), "cannot open trap sink %s", sink);
             rc = SAT_EIO;
             break;

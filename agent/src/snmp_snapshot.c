@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Builds the row snapshot of one SATELLITE-MIB group from the registry:
- * objects listed by index in pages, singletons, per-transport rows and the
- * configuration keys. Runs on the agent thread only. */
+ * objects listed by index in pages, singletons and per-transport rows.
+ * Runs on the agent thread only. */
 #include "snmp.h"
 
-#include "satellite/config.h"
 #include "satellite/types.h"
 
 #include <stdio.h>
@@ -150,87 +149,6 @@ static int build_transports(const snmp_group *g, const sat_type_def *def, const 
     return 0;
 }
 
-static const char *map_lookup(const sat_value *map, const char *key)
-{
-    if (!map || map->type != SAT_ATTR_STRMAP)
-        return NULL;
-    for (size_t i = 0; i < map->v.map.count; i++) {
-        if (strcmp(map->v.map.keys[i], key) == 0)
-            return map->v.map.values[i];
-    }
-    return NULL;
-}
-
-/* Text of one configuration key in the framework record: an attribute
- * named after the key, or an entry of the "init-params" map. NULL when the
- * record has neither. */
-static bool init_param_text(const sat_record *rec, const sat_type_def *def, const char *key,
-                            char *buf, size_t size)
-{
-    const sat_value *value = sat_record_get(rec, key);
-    const char *text;
-    snmp_column col = {0, "", SNMP_SYN_STRING, true, NULL, NULL, SNMP_WRITE_NONE};
-    snmp_cell cell;
-
-    if (value) {
-        const sat_attr_def *adef = find_attr(def, key);
-
-        if (snmp_cell_from_value(&col, value, adef ? adef->enum_names : NULL, &cell) != 0)
-            return false;
-        snprintf(buf, size, "%s", cell.v.str);
-        snmp_cell_clear(&cell);
-        return true;
-    }
-    text = map_lookup(sat_record_get(rec, "init-params"), key);
-    if (!text)
-        return false;
-    snprintf(buf, size, "%s", text);
-    return true;
-}
-
-/* Rows of satInitParamTable: index = position of the key in the
- * configuration table + 1, which is stable for the life of the binary.
- * Secret keys read as "***" whatever the record holds. */
-static int build_init_params(const snmp_group *g, const sat_type_def *def, const sat_record *rec,
-                             snmp_snapshot *snap)
-{
-    const sat_value *sources = sat_record_get(rec, "init-param-sources");
-
-    for (size_t k = 0; k < sat_config_key_count(); k++) {
-        const sat_config_key *key = sat_config_key_at(k);
-        const char *source = map_lookup(sources, key->name);
-        sat_record *row = sat_record_new();
-        char text[256];
-        int rc = SAT_ENOMEM;
-
-        if (!row)
-            return SAT_ENOMEM;
-        if (!init_param_text(rec, def, key->name, text, sizeof(text))) {
-            sat_record_free(row);
-            continue;
-        }
-        if (key->secret && text[0] != '\0')
-            snprintf(text, sizeof(text), "***");
-        if (sat_record_set_str(row, "name", key->name) == 0 &&
-            sat_record_set_str(row, "value", text) == 0 &&
-            sat_record_set_str(row, "source", source ? source : "default") == 0)
-            rc = add_row(g, NULL, snap, (uint32_t)k + 1, key->name, row, NULL);
-        sat_record_free(row);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
-/* Column attributes of satInitParamTable, read from the per-key records
- * that build_init_params makes. */
-static const snmp_column init_param_view[] = {
-    {1, "satInitParamIndex", SNMP_SYN_UNSIGNED, false, NULL, NULL, SNMP_WRITE_NONE},
-    {2, "satInitParamName", SNMP_SYN_STRING, true, "name", NULL, SNMP_WRITE_NONE},
-    {3, "satInitParamValue", SNMP_SYN_STRING, true, "value", NULL, SNMP_WRITE_INIT_PARAM},
-    {4, "satInitParamSource", SNMP_SYN_ENUM, true, "source", NULL, SNMP_WRITE_NONE},
-};
-
 static int build_from_singleton(sat_registry *reg, const snmp_group *g, const sat_type_def *def,
                                 snmp_snapshot *snap)
 {
@@ -239,19 +157,10 @@ static int build_from_singleton(sat_registry *reg, const snmp_group *g, const sa
 
     if (rc != 0)
         return rc == SAT_ENOTFOUND ? 0 : rc;
-    if (g->source == SNMP_SRC_SINGLETON) {
+    if (g->source == SNMP_SRC_SINGLETON)
         rc = add_row(g, def, snap, 0, "", rec, NULL);
-    } else if (g->source == SNMP_SRC_TRANSPORTS) {
+    else
         rc = build_transports(g, def, rec, snap);
-    } else {
-        snmp_group view = *g;
-        snmp_column cols[4];
-
-        memcpy(cols, init_param_view, sizeof(cols));
-        cols[3].enum_names = g->columns[3].enum_names;
-        view.columns = cols;
-        rc = build_init_params(&view, def, rec, snap);
-    }
     sat_record_free(rec);
     return rc;
 }

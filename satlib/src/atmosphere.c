@@ -602,11 +602,7 @@ static void answer_subscribe(request *rq)
     c->track = rq->params.track_message_size && s->icp_track;
     c->wire = wire_for(t, c->track);
     snprintf(c->jsonp_cb, sizeof c->jsonp_cb, "%s", rq->params.jsonp_callback);
-    c->heartbeat_s = s->heartbeat_s;
-    if (rq->params.heartbeat_server_s == 0)
-        c->heartbeat_s = 0;
-    else if (rq->params.heartbeat_server_s > c->heartbeat_s && c->heartbeat_s > 0)
-        c->heartbeat_s = rq->params.heartbeat_server_s;
+    c->heartbeat_s = rq->params.heartbeat_server_s;
     if (handshake)
         stats_add(fw, &fw->stats.handshakes);
 
@@ -867,20 +863,31 @@ static bool websocket_tick(sat_conn *c, const sat_settings *s, uint64_t now)
     return true;
 }
 
+/* The heartbeat interval of one request, from the settings in force (so a
+ * reload reaches open connections) and the client's X-Heartbeat-Server: 0
+ * turns heartbeats off, a larger value than the server's wins. */
+static int heartbeat_interval(const sat_conn *c, const sat_settings *s)
+{
+    if (s->heartbeat_s == 0 || c->heartbeat_s == 0)
+        return 0;
+    return c->heartbeat_s > s->heartbeat_s ? c->heartbeat_s : s->heartbeat_s;
+}
+
 void sat__atmo_tick(sat_worker *w, uint64_t now)
 {
     const sat_settings *s = &w->fw->settings;
 
     for (size_t i = w->bound_count; i > 0; i--) {
         sat_conn *c;
+        int hb;
 
         if (i > w->bound_count)
             continue;
         c = w->bound[i - 1];
         if (c->transport == SAT_TRANSPORT_WEBSOCKET && !websocket_tick(c, s, now))
             continue;
-        if (c->heartbeat_s > 0 && now >= c->last_write_ms &&
-            now - c->last_write_ms >= (uint64_t)c->heartbeat_s * 1000) {
+        hb = heartbeat_interval(c, s);
+        if (hb > 0 && now >= c->last_write_ms && now - c->last_write_ms >= (uint64_t)hb * 1000) {
             write_heartbeat(c);
             continue;
         }

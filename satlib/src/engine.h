@@ -244,7 +244,7 @@ struct sat_conn {
     bool bound;             /* in the worker's bound list */
     bool ended;             /* the response finished normally (long-poll resume) */
     bool clean_close;       /* a close message or close frame came first */
-    int heartbeat_s;
+    int heartbeat_s;        /* X-Heartbeat-Server of the request, -1 when absent */
     char jsonp_cb[SAT_JSONP_CALLBACK_MAX + 1];
     sat_msgid sent_id;      /* newest message id queued on this request */
     uint64_t last_write_ms;

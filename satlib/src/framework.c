@@ -269,6 +269,7 @@ int sat_framework_reconfigure(sat_framework *fw, const sat_config *cfg, char *er
     pthread_mutex_unlock(&fw->cfg_lock);
     atomic_fetch_add(&fw->generation, 1);
     sat__broadcasters_apply_limits(fw);
+    SAT_NOTIFY(fw, on_reconfigured, copy);
     /* Registry readers format values under cfg_lock, so none holds `old`. */
     sat_config_free(old);
     return SAT_OK;

@@ -135,7 +135,8 @@ static int param_read(void *ctx, sat_record *out)
     sat_record_set_str(out, "value", sat_config_text(p->fw->cfg, k->name, true, value, sizeof value));
     sat_record_set_enum(out, "source", (int)sat_config_source_of(p->fw->cfg, k->name));
     pthread_mutex_unlock(&p->fw->cfg_lock);
-    sat_record_set_str(out, "default", k->secret ? "***" : k->default_text);
+    sat_record_set_str(out, "default",
+                       k->secret && k->default_text[0] != '\0' ? "***" : k->default_text);
     sat_record_set_enum(out, "type", (int)k->type);
     sat_record_set_str(out, "unit", k->unit ? k->unit : "");
     sat_record_set_bool(out, "restart", k->restart);

@@ -168,7 +168,12 @@ static void on_removed(void *ud, sat_resource *r, bool clean)
 static void test_broadcast_filter_and_listeners(void **state)
 {
     counts seen = {0};
-    sat_listener l = {on_created, on_destroyed, on_message, on_added, on_removed, &seen};
+    sat_listener l = {.on_broadcaster_created = on_created,
+                      .on_broadcaster_destroyed = on_destroyed,
+                      .on_message = on_message,
+                      .on_resource_added = on_added,
+                      .on_resource_removed = on_removed,
+                      .userdata = &seen};
     fixture fx = start(NULL);
     char buf[4096];
     size_t len = 0;

@@ -60,6 +60,9 @@ typedef struct sat_listener {
                        size_t len);
     void (*on_resource_added)(void *userdata, sat_resource *r);
     void (*on_resource_removed)(void *userdata, sat_resource *r, bool clean);
+    /* A new configuration is in force (reload or runtime override); `cfg`
+     * is borrowed for the call. Runs on the thread that changed it. */
+    void (*on_reconfigured)(void *userdata, const sat_config *cfg);
     void *userdata; /* must outlive the framework */
 } sat_listener;
 

@@ -733,3 +733,194 @@ function waitForMessage(handle, message, timeoutMs = DEFAULT_WAIT_MS) {
 
 module.exports.withTimeout = withTimeout;
 module.exports.waitForMessage = waitForMessage;
+
+// ---------------------------------------------------------------------------
+// Admin API probes for the REST tests
+
+// One request to the admin port with full control over the bytes: `body`
+// is sent as given (string or Buffer), `token` undefined sends the server's
+// token, null sends no Authorization header, any other string is sent as
+// the bearer token. Resolves to {status, headers, text, json}.
+function adminRaw(server, method, route, { body = null, token, headers = {}, timeoutMs = DEFAULT_WAIT_MS } = {}) {
+  return new Promise((resolve, reject) => {
+    const all = { ...headers };
+    const bearer = token === undefined ? server.token : token;
+    if (bearer !== null) all.Authorization = `Bearer ${bearer}`;
+    const payload = body === null ? null : Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
+    if (payload) all['Content-Length'] = payload.length;
+    const req = http.request({ host: '127.0.0.1', port: server.adminPort, method, path: route, headers: all }, (res) => {
+      const parts = [];
+      res.on('data', (chunk) => parts.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(parts).toString('utf8');
+        let json = null;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          // Not JSON; callers check `text`.
+        }
+        resolve({ status: res.statusCode, headers: res.headers, text, json });
+      });
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`admin ${method} ${route} timed out`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+// Opens a raw SSE subscription and records the arrival time of every
+// heartbeat event (`data:<padding>`). Returns {conn, beats (ms timestamps),
+// beatsSince(t)}.
+async function heartbeatProbe(port, path, padding = 'X') {
+  const conn = await rawSubscribe(port, path, { transport: 'sse' });
+  const marker = `data:${padding}\r\n\r\n`;
+  const probe = { conn, beats: [] };
+  const count = () => conn.data.toString('latin1').split(marker).length - 1;
+  conn.socket.on('data', () => {
+    for (let n = count(); probe.beats.length < n;) probe.beats.push(Date.now());
+  });
+  probe.beatsSince = (t) => probe.beats.filter((b) => b >= t);
+  return probe;
+}
+
+// Reads one registry event stream on the admin port. Returns {conn,
+// events()} where events() parses the SSE blocks received so far into
+// {id, event, data (parsed JSON)}.
+async function adminEventStream(server, { lastEventId, query = '', token } = {}) {
+  const headers = { Accept: 'text/event-stream' };
+  const bearer = token === undefined ? server.token : token;
+  if (bearer !== null) headers.Authorization = `Bearer ${bearer}`;
+  if (lastEventId !== undefined) headers['Last-Event-ID'] = String(lastEventId);
+  const conn = await rawRequest(server.adminPort, { path: `/api/v1/events${query}`, headers });
+  const events = () => {
+    const res = conn.response();
+    if (!res) return [];
+    const blocks = res.body.toString('utf8').split('\n\n');
+    blocks.pop();
+    return blocks.map((block) => {
+      const ev = {};
+      for (const line of block.split('\n')) {
+        const colon = line.indexOf(':');
+        if (colon <= 0) continue;
+        ev[line.slice(0, colon)] = line.slice(colon + 1).trim();
+      }
+      if (ev.data !== undefined) ev.data = JSON.parse(ev.data);
+      return ev;
+    }).filter((ev) => ev.id !== undefined || ev.event !== undefined);
+  };
+  return { conn, events };
+}
+
+module.exports.adminRaw = adminRaw;
+module.exports.heartbeatProbe = heartbeatProbe;
+module.exports.adminEventStream = adminEventStream;
+
+// ---------------------------------------------------------------------------
+// SNMP: net-snmp command-line tools and helpers for the snmp_*.test.js files
+
+const SNMP_REPO = require('node:path').resolve(__dirname, '../../..');
+const SNMP_ROOT = '.1.3.6.1.3.9999';
+
+// Environment for the net-snmp tools: no /etc/snmp, no /var/lib/snmp and
+// no host MIBs, so a test sees only SATELLITE-MIB and the SMIv2 base
+// modules of the npm package net-snmp.
+function snmpToolEnv(dir) {
+  return { ...process.env, MIBS: '', MIBDIRS: '', SNMPCONFPATH: dir, SNMP_PERSISTENT_DIR: dir, HOME: dir };
+}
+
+// -M and -m arguments that load SATELLITE-MIB.
+function snmpMibArgs() {
+  const base = require('node:path').join(SNMP_REPO, 'node_modules/net-snmp/lib/mibs');
+  return ['-M', `${base}:${SNMP_REPO}/snmp-mib`, '-m', 'SATELLITE-MIB'];
+}
+
+// Runs one net-snmp tool and resolves to {code, stdout, stderr, ms}; never
+// rejects on a non-zero exit, so callers assert on the outputs.
+function snmpTool(tool, args, { dir = require('node:os').tmpdir(), timeoutMs = 60000 } = {}) {
+  const { execFile } = require('node:child_process');
+  const started = Date.now();
+  return new Promise((resolve) => {
+    execFile(tool, args, { env: snmpToolEnv(dir), timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (err.code ?? err.signal) : 0, stdout, stderr, ms: Date.now() - started });
+      });
+  });
+}
+
+// Parses `snmpwalk -On` output into [{oid, type, value}]; a value that
+// wraps onto further lines (long hex strings) is joined with spaces.
+function parseSnmpWalk(text) {
+  const rows = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\.[0-9.]+) = (?:([A-Za-z0-9-]+): )?(.*)$/.exec(line);
+    if (m && /^No (more variables|Such)/.test(m[3])) continue;
+    if (m) rows.push({ oid: m[1], type: m[2] ?? '', value: m[3] });
+    else if (line.trim() !== '' && rows.length > 0) rows[rows.length - 1].value += ' ' + line.trim();
+  }
+  return rows;
+}
+
+// Compares two dotted OIDs numerically: negative, 0 or positive.
+function oidCompare(a, b) {
+  const x = a.replace(/^\./, '').split('.').map(Number);
+  const y = b.replace(/^\./, '').split('.').map(Number);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return x[i] - y[i];
+  }
+  return x.length - y.length;
+}
+
+// Opens `count` raw SSE subscriptions on `path`, `batch` at a time, and
+// waits until each has its response headers. Returns the RawConnections.
+async function openSseConnections(port, path, count, batch = 100) {
+  const conns = [];
+  for (let i = 0; i < count; i += batch) {
+    const group = [];
+    for (let j = i; j < Math.min(count, i + batch); j++) {
+      group.push(rawSubscribe(port, path, { transport: 'sse', protocol: false }, { Accept: 'text/event-stream' }));
+    }
+    const opened = await Promise.all(group);
+    await Promise.all(opened.map((c) => c.headers(20000)));
+    conns.push(...opened);
+  }
+  return conns;
+}
+
+// Lists every object of a registry type through REST paging; returns the
+// items ({id, index, attributes}).
+async function restListAll(server, plural, limit = 500) {
+  const items = [];
+  let cursor = null;
+  for (;;) {
+    const route = `/api/v1/${plural}?limit=${limit}` + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : '');
+    const page = await adminGet(server, route);
+    items.push(...page.items);
+    if (!page.next_cursor || page.items.length === 0) return items;
+    cursor = page.next_cursor;
+  }
+}
+
+module.exports.SNMP_ROOT = SNMP_ROOT;
+module.exports.snmpToolEnv = snmpToolEnv;
+module.exports.snmpMibArgs = snmpMibArgs;
+module.exports.snmpTool = snmpTool;
+module.exports.parseSnmpWalk = parseSnmpWalk;
+module.exports.oidCompare = oidCompare;
+module.exports.openSseConnections = openSseConnections;
+module.exports.restListAll = restListAll;
+
+// A UDP port on 127.0.0.1 that was free a moment ago, for tools such as
+// snmptrapd that need the port on their command line.
+function freeUdpPort() {
+  const dgram = require('node:dgram');
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket('udp4');
+    sock.once('error', reject);
+    sock.bind(0, '127.0.0.1', () => {
+      const { port } = sock.address();
+      sock.close(() => resolve(port));
+    });
+  });
+}
+
+module.exports.freeUdpPort = freeUdpPort;
