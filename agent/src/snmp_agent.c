@@ -99,7 +99,8 @@ static snmp_snapshot *fresh_snapshot(snmp_agent *agent, size_t g)
 
     if (snap->built_ms != 0 && now - snap->built_ms < (int64_t)agent->opt.cache_ms)
         return snap;
-    if (snap->built_ms != 0 && agent->opt.cache_ms == 0 && agent->built_gen[g] == agent->request_gen)
+    if (snap->built_ms != 0 && agent->opt.cache_ms == 0 &&
+        agent->built_gen[g] == agent->request_gen)
         return snap;
     agent->built_gen[g] = agent->request_gen;
     if (snmp_snapshot_build(agent->reg, &snmp_groups[g], snap) != 0)
@@ -396,8 +397,7 @@ static void answer_set(snmp_agent *agent, netsnmp_agent_request_info *reqinfo,
      * varbind fails leaves this one applied. */
     col = &snmp_groups[g].columns[column];
     rc = perform_write(agent, &snmp_groups[g], col, row, req->requestvb, msg, sizeof(msg));
-    agent_log(agent, rc == 0 ? SAT_LOG_INFO : SAT_LOG_WARN, "set %s by %s: %s%s%s id=%s",
-              col->name,
+    agent_log(agent, rc == 0 ? SAT_LOG_INFO : SAT_LOG_WARN, "set %s by %s: %s%s%s id=%s", col->name,
               reqinfo->asp->pdu->version == SNMP_VERSION_3 ? "SNMPv3 user" : "rwcommunity",
               rc == 0 ? "applied" : sat_errname(rc), msg[0] ? ": " : "", msg, row->id);
     agent->snaps[g].built_ms = 0;

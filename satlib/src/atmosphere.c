@@ -201,9 +201,20 @@ void sat__atmo_disconnect(sat_resource *r, bool clean, bool forget)
     sat__resource_unregister(r);
 }
 
+/* Hands the cache the newest message id that completed writes carried. The
+ * tick batches these, so the cache lock is not taken once per message. */
+void sat__atmo_flush_ack(sat_conn *c)
+{
+    if (c->bc == NULL || c->res == NULL || sat_msgid_is_zero(c->ack_pending))
+        return;
+    sat__cache_ack(c->bc->cache, c->res->uuid, c->ack_pending);
+    c->ack_pending = (sat_msgid){0, 0};
+}
+
 /* Takes a request off delivery: unsubscribes and unbinds it. */
 static void unbind_request(sat_conn *c)
 {
+    sat__atmo_flush_ack(c);
     if (c->bc != NULL) {
         sat__broadcaster_unsubscribe(c->bc, c);
         sat_broadcaster_unref(c->bc);
@@ -293,10 +304,14 @@ void sat__atmo_deliver(sat_conn *c, sat_msg *m)
     if (b == NULL)
         return;
     c->sent_id = m->id;
-    sat__cache_sent(c->bc->cache, c->res->uuid, m->id);
+    /* Only a long-poll needs the sent cursor (its next poll acknowledges
+     * it); streaming transports acknowledge when the write completes. */
+    if (is_resumable(c->transport))
+        sat__cache_sent(c->bc->cache, c->res->uuid, m->id);
     write_buf(c, b, m->id);
     atomic_fetch_add_explicit(&c->res->messages_sent, 1, memory_order_relaxed);
-    stats_add(fw, &fw->stats.messages_delivered);
+    if (atomic_load_explicit(&fw->stats.capture, memory_order_relaxed))
+        atomic_fetch_add_explicit(&c->w->delivered, 1, memory_order_relaxed);
 }
 
 static void deliver_to_subscribers(sat_worker *w, sat_broadcaster *b, sat_msg *m)
@@ -884,6 +899,7 @@ void sat__atmo_tick(sat_worker *w, uint64_t now)
         if (i > w->bound_count)
             continue;
         c = w->bound[i - 1];
+        sat__atmo_flush_ack(c);
         if (c->transport == SAT_TRANSPORT_WEBSOCKET && !websocket_tick(c, s, now))
             continue;
         hb = heartbeat_interval(c, s);

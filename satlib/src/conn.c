@@ -244,8 +244,9 @@ static void on_write(uv_write_t *req, int status)
     /* A completed write acknowledges what it carried on streaming
      * transports; a long-poll waits for the next poll instead. */
     if (c->res != NULL && c->bc != NULL && !sat_msgid_is_zero(c->inflight_max) &&
-        c->transport != SAT_TRANSPORT_LONG_POLLING && c->transport != SAT_TRANSPORT_JSONP)
-        sat__cache_ack(c->bc->cache, c->res->uuid, c->inflight_max);
+        c->transport != SAT_TRANSPORT_LONG_POLLING && c->transport != SAT_TRANSPORT_JSONP &&
+        sat_msgid_cmp(c->inflight_max, c->ack_pending) > 0)
+        c->ack_pending = c->inflight_max;
     if (c->out.count > 0) {
         start_write(c);
         return;
@@ -287,7 +288,7 @@ static void start_write(sat_conn *c)
     c->out.count = 0;
     if (c->res != NULL)
         atomic_fetch_add(&c->res->bytes_sent, c->out.bytes);
-    atomic_fetch_add(&c->w->fw->stats.bytes_sent, c->out.bytes);
+    atomic_fetch_add_explicit(&c->w->bytes_sent, c->out.bytes, memory_order_relaxed);
     c->out.bytes = 0;
     if (c->res != NULL)
         atomic_store(&c->res->queue_bytes, 0);

@@ -247,6 +247,7 @@ struct sat_conn {
     int heartbeat_s;        /* X-Heartbeat-Server of the request, -1 when absent */
     char jsonp_cb[SAT_JSONP_CALLBACK_MAX + 1];
     sat_msgid sent_id;      /* newest message id queued on this request */
+    sat_msgid ack_pending;  /* written but not yet acknowledged to the cache */
     uint64_t last_write_ms;
     size_t sub_index;
     size_t bound_index;
@@ -312,6 +313,10 @@ struct sat_worker {
     size_t bound_count, bound_cap;
     uint64_t last_expire_ms;
     unsigned ticks;
+    /* Counters bumped on every delivery stay per worker, so two workers do
+     * not fight over one cache line; statistics add them up. */
+    atomic_ullong delivered;
+    atomic_ullong bytes_sent;
 };
 
 /* ---- framework ---- */
@@ -379,6 +384,8 @@ void sat__settings_load(sat_settings *s, const sat_config *cfg);
     } while (0)
 
 /* framework.c */
+uint64_t sat__stats_delivered(sat_framework *fw);
+uint64_t sat__stats_bytes_sent(sat_framework *fw);
 const sat_handler *sat__framework_route(sat_framework *fw, const char *path);
 
 /* reload.c */
@@ -462,6 +469,7 @@ void sat__atmo_deliver(sat_conn *c, sat_msg *m);
 void sat__atmo_disconnect(sat_resource *r, bool clean, bool forget);
 void sat__atmo_conn_closed(sat_conn *c);
 void sat__atmo_tick(sat_worker *w, uint64_t now);
+void sat__atmo_flush_ack(sat_conn *c);
 void sat__atmo_reap(sat_framework *fw, uint64_t now);
 void sat__atmo_job(sat_worker *w, sat_job *job);
 void sat__atmo_message(sat_conn *c, const char *data, size_t len);

@@ -163,6 +163,24 @@ int sat_framework_add_handler(sat_framework *fw, const char *prefix, const sat_h
     return SAT_OK;
 }
 
+uint64_t sat__stats_delivered(sat_framework *fw)
+{
+    uint64_t sum = atomic_load(&fw->stats.messages_delivered);
+
+    for (int i = 0; i < fw->worker_count; i++)
+        sum += atomic_load_explicit(&fw->workers[i].delivered, memory_order_relaxed);
+    return sum;
+}
+
+uint64_t sat__stats_bytes_sent(sat_framework *fw)
+{
+    uint64_t sum = atomic_load(&fw->stats.bytes_sent);
+
+    for (int i = 0; i < fw->worker_count; i++)
+        sum += atomic_load_explicit(&fw->workers[i].bytes_sent, memory_order_relaxed);
+    return sum;
+}
+
 int sat_framework_add_listener(sat_framework *fw, const sat_listener *listener)
 {
     if (fw == NULL || listener == NULL || fw->running)

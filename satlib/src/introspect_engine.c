@@ -215,9 +215,9 @@ static int stats_read(void *ctx, sat_record *out)
     sat_record_set_gauge(out, "connections", atomic_load(&s->connections));
 #define U(field, attr) sat_record_set_u64(out, attr, atomic_load(&s->field))
     U(messages_broadcast, "messages-broadcast");
-    U(messages_delivered, "messages-delivered");
+    sat_record_set_u64(out, "messages-delivered", sat__stats_delivered(fw));
     U(messages_received, "messages-received");
-    U(bytes_sent, "bytes-sent");
+    sat_record_set_u64(out, "bytes-sent", sat__stats_bytes_sent(fw));
     U(clean_disconnects, "clean-disconnects");
     U(dirty_disconnects, "dirty-disconnects");
     U(closes, "closes");
@@ -283,6 +283,10 @@ static int stats_op_reset(void *ctx, const sat_record *params, sat_record *resul
         atomic_store(counters[i], 0);
     for (int t = 0; t < SAT_TRANSPORT_COUNT; t++)
         atomic_store(&s->total[t], 0);
+    for (int i = 0; i < ((sat_framework *)ctx)->worker_count; i++) {
+        atomic_store(&((sat_framework *)ctx)->workers[i].delivered, 0);
+        atomic_store(&((sat_framework *)ctx)->workers[i].bytes_sent, 0);
+    }
     SAT_INFO("statistics", "counters reset");
     return SAT_OK;
 }
