@@ -136,6 +136,51 @@ int daemon_parse_args(daemon_state *st, int argc, char **argv)
     return DAEMON_CONTINUE;
 }
 
+/* Applies the --set values. Some keys are checked against others, because
+ * an SNMPv3 user needs its passphrase. So a value rejected in one pass is
+ * tried again until a pass changes nothing, and only then is its error
+ * final. Prints each final error to `report` (may be NULL); returns 0 or -1. */
+static int apply_sets(daemon_state *st, sat_config *cfg, FILE *report)
+{
+    bool applied[DAEMON_MAX_SETS] = {false};
+    bool progress = true;
+    int rc = 0;
+
+    while (progress) {
+        progress = false;
+        for (size_t i = 0; i < st->set_count; i++) {
+            char key[128];
+            const char *eq = strchr(st->sets[i], '=');
+            size_t n = (size_t)(eq - st->sets[i]);
+
+            if (applied[i])
+                continue;
+            snprintf(key, sizeof key, "%.*s", (int)(n < sizeof key ? n : sizeof key - 1),
+                     st->sets[i]);
+            if (sat_config_set(cfg, key, eq + 1, SAT_CFG_SRC_CMDLINE, NULL) == SAT_OK) {
+                applied[i] = true;
+                progress = true;
+            }
+        }
+    }
+    for (size_t i = 0; i < st->set_count; i++) {
+        char key[128];
+        const char *eq = strchr(st->sets[i], '=');
+        size_t n = (size_t)(eq - st->sets[i]);
+        sat_config_error err;
+
+        if (applied[i])
+            continue;
+        snprintf(key, sizeof key, "%.*s", (int)(n < sizeof key ? n : sizeof key - 1), st->sets[i]);
+        if (sat_config_set(cfg, key, eq + 1, SAT_CFG_SRC_CMDLINE, &err) != SAT_OK) {
+            if (report != NULL)
+                fprintf(report, "satellited: command line: %s\n", err.message);
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
 /* Builds a configuration from defaults, the file, then --set overrides.
  * Every problem is printed; returns NULL when there was any. */
 static sat_config *build_config(daemon_state *st, FILE *report)
@@ -148,18 +193,8 @@ static sat_config *build_config(daemon_state *st, FILE *report)
         return NULL;
     if (st->config_path != NULL && sat_config_load_file(cfg, st->config_path, &errs) != SAT_OK)
         failed = true;
-    for (size_t i = 0; i < st->set_count; i++) {
-        char key[128];
-        const char *eq = strchr(st->sets[i], '=');
-        size_t n = (size_t)(eq - st->sets[i]);
-        sat_config_error err;
-
-        snprintf(key, sizeof key, "%.*s", (int)(n < sizeof key ? n : sizeof key - 1), st->sets[i]);
-        if (sat_config_set(cfg, key, eq + 1, SAT_CFG_SRC_CMDLINE, &err) != SAT_OK) {
-            fprintf(report, "satellited: command line: %s\n", err.message);
-            failed = true;
-        }
-    }
+    if (apply_sets(st, cfg, report) != 0)
+        failed = true;
     for (size_t i = 0; i < errs.count; i++) {
         char line[400];
 
@@ -201,14 +236,14 @@ static int load_token(daemon_state *st)
         return -1;
     }
     if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
-        log_line(SAT_LOG_ERROR, "daemon", "cannot generate an admin token: %s", strerror(errno));
+        log_line(SAT_LOG_ERROR, "daemon", "failed to generate an admin token: %s", strerror(errno));
         return -1;
     }
     for (size_t i = 0; i < sizeof raw; i++)
         snprintf(st->token + 2 * i, 3, "%02x", raw[i]);
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0 || write(fd, st->token, strlen(st->token)) < 0 || write(fd, "\n", 1) < 0) {
-        log_line(SAT_LOG_ERROR, "daemon", "cannot create admin token file %s: %s", path,
+        log_line(SAT_LOG_ERROR, "daemon", "failed to create admin token file %s: %s", path,
                  strerror(errno));
         if (fd >= 0)
             close(fd);
@@ -313,7 +348,7 @@ static int write_ready_file(daemon_state *st, const char *push, const char *admi
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (f == NULL) {
-        log_line(SAT_LOG_ERROR, "daemon", "cannot write ready file %s: %s", tmp, strerror(errno));
+        log_line(SAT_LOG_ERROR, "daemon", "failed to write ready file %s: %s", tmp, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -328,7 +363,7 @@ static int write_ready_file(daemon_state *st, const char *push, const char *admi
     json_string(f, admin[0] != '\0' ? st->token : NULL);
     fputs("}\n", f);
     if (fclose(f) != 0 || rename(tmp, st->ready_file) != 0) {
-        log_line(SAT_LOG_ERROR, "daemon", "cannot write ready file %s: %s", st->ready_file,
+        log_line(SAT_LOG_ERROR, "daemon", "failed to write ready file %s: %s", st->ready_file,
                  strerror(errno));
         return -1;
     }
@@ -348,14 +383,7 @@ static int load_for_reload(void *userdata, sat_config **out, sat_config_errors *
         sat_config_free(cfg);
         return SAT_EINVAL;
     }
-    for (size_t i = 0; i < st->set_count; i++) {
-        char key[128];
-        const char *eq = strchr(st->sets[i], '=');
-        size_t n = (size_t)(eq - st->sets[i]);
-
-        snprintf(key, sizeof key, "%.*s", (int)(n < sizeof key ? n : sizeof key - 1), st->sets[i]);
-        (void)sat_config_set(cfg, key, eq + 1, SAT_CFG_SRC_CMDLINE, NULL);
-    }
+    (void)apply_sets(st, cfg, NULL);
     *out = cfg;
     return SAT_OK;
 }
@@ -385,7 +413,7 @@ static void on_reconfigured(void *userdata, const sat_config *cfg)
         snprintf(st->token, sizeof st->token, "%s", inline_token);
     if (rest_set_auth(st->rest, st->token, sat_config_bool(cfg, "admin.auth_reads"),
                       (size_t)sat_config_int(cfg, "admin.max_body_bytes")) != 0)
-        log_line(SAT_LOG_WARN, "daemon", "could not apply the new admin settings");
+        log_line(SAT_LOG_WARN, "daemon", "failed to apply the new admin settings to the REST server");
 }
 
 int daemon_start(daemon_state *st)

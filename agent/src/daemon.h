@@ -39,8 +39,7 @@ int daemon_parse_args(daemon_state *st, int argc, char **argv);
 int daemon_start(daemon_state *st);
 
 /* Re-reads the configuration file and applies it all or nothing. `origin`
- * names who asked, for the log. Returns 0, or -1 with the reasons logged
- * (and, when `report` is given, written there). */
+ * names who asked, for the log. Returns 0, or -1 with the reasons logged. */
 int daemon_reload(daemon_state *st, const char *origin);
 
 void daemon_cleanup(daemon_state *st);

@@ -18,6 +18,7 @@ static int fw_read(void *ctx, sat_record *out)
     char addr[300];
 
     sat_record_set_str(out, "version", SAT_VERSION_STRING);
+    sat_record_set_time(out, "start-time", (int64_t)atomic_load(&fw->stats.started_ms));
     sat_record_set_str(out, "config-origin", fw->config_origin ? fw->config_origin : "");
     sat_record_set_u64(out, "generation", atomic_load(&fw->generation));
     sat_record_set_time(out, "last-reload", (int64_t)fw->last_reload_ms);
@@ -74,6 +75,7 @@ static int fw_op_set_param(void *ctx, const sat_record *params, sat_record *resu
 
 static const sat_attr_def fw_attrs[] = {
     {.name = "version", .type = SAT_ATTR_STRING, .description = "libsatellite version"},
+    {.name = "start-time", .type = SAT_ATTR_TIMESTAMP, .description = "When the engine started"},
     {.name = "config-origin", .type = SAT_ATTR_STRING,
      .description = "Where reloads read the configuration from"},
     {.name = "generation", .type = SAT_ATTR_COUNTER,
