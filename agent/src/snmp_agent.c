@@ -742,6 +742,23 @@ static int register_sat_mib(snmp_agent *agent)
     return 0;
 }
 
+/* Sets the AgentX ping interval and Open timeout. Call it between
+ * init_agent, which resets both to net-snmp 5.9.3's defaults (ping 15 s),
+ * and init_snmp, which connects and arms the ping alarm. That alarm also
+ * paces reconnection after the master drops the session. */
+static void set_agentx_timing(snmp_agent *agent)
+{
+    /* The AgentX Open PDU carries the timeout in whole seconds (0 means the
+     * master's default), so round up instead of truncating to 0. */
+    int timeout_s = (int)((agent->opt.agentx_timeout_ms + 999) / 1000);
+
+    netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
+                       (int)agent->opt.agentx_ping_s);
+    netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_TIMEOUT,
+                       timeout_s * 1000000);
+    netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_RETRIES, 1);
+}
+
 static int setup(snmp_agent *agent)
 {
     bool sub = is_set(agent->opt.agentx);
@@ -752,17 +769,14 @@ static int setup(snmp_agent *agent)
         netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 1);
         netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET,
                               agent->opt.agentx);
-        netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
-                           (int)agent->opt.agentx_ping_s);
-        netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_TIMEOUT,
-                           (int)agent->opt.agentx_timeout_ms * 1000);
-        netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_RETRIES, 1);
     } else {
         netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_PORTS, "none");
         remember_access(agent);
     }
 
     init_agent(APP_NAME);
+    if (sub)
+        set_agentx_timing(agent);
     init_snmp(APP_NAME);
     if (sub) {
         snprintf(agent->address, sizeof(agent->address), "agentx:%s", agent->opt.agentx);

@@ -128,7 +128,8 @@ static const struct key_def key_defs[] = {
     KINT("snmp.agentx_ping_s", "5", 1, 3600, "s", false,
          "Interval between pings to the AgentX master."),
     KINT("snmp.agentx_timeout_ms", "1000", 100, 60000, "ms", false,
-         "Time to wait for an answer from the AgentX master."),
+         "Timeout this subagent announces in its AgentX Open message, rounded up to whole "
+         "seconds: how long the master waits for its answers."),
 
     KINT("engine.heartbeat_s", "60", 0, 3600, "s", false,
          "Silence after which the server sends a heartbeat; 0 sends none."),
