@@ -74,6 +74,9 @@ void log_line(sat_log_level level, const char *component, const char *fmt, ...)
     char message[1024];
     va_list ap;
 
+    /* The daemon's own lines obey log.level like the library's. */
+    if (!sat_log_enabled(level))
+        return;
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);

@@ -625,6 +625,12 @@ static int on_netsnmp_log(int major, int minor, void *server_arg, void *client_a
     len = strlen(line);
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
         line[--len] = '\0';
+    /* net-snmp's agent library also tries to open SMUX (RFC 1227) on port
+     * 199; satellited does not use it, so that failure is only debug. */
+    if (strstr(line, "init_smux") != NULL) {
+        agent_log(agent, SAT_LOG_DEBUG, "net-snmp: %s", line);
+        return 0;
+    }
     agent_log(agent,
               m->priority <= LOG_ERR       ? SAT_LOG_ERROR
               : m->priority <= LOG_WARNING ? SAT_LOG_WARN

@@ -51,6 +51,11 @@ const char *sat_log_level_name(sat_log_level level)
     return level_names[level];
 }
 
+bool sat_log_enabled(sat_log_level level)
+{
+    return sat__log_enabled(level);
+}
+
 bool sat__log_enabled(sat_log_level level)
 {
     return log_fn != NULL && (int)level <= atomic_load_explicit(&log_max_level, memory_order_relaxed);

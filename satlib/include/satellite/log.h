@@ -4,6 +4,8 @@
 #ifndef SATELLITE_LOG_H
 #define SATELLITE_LOG_H
 
+#include <stdbool.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -31,6 +33,9 @@ void sat_log_set_handler(sat_log_fn fn, void *userdata, sat_log_level max_level)
 
 /* Changes only the level filter. Safe from any thread. */
 void sat_log_set_level(sat_log_level max_level);
+
+/* True when a line at `level` would reach the installed callback. */
+bool sat_log_enabled(sat_log_level level);
 
 /* Parses "error", "warn", "info" or "debug" (case-insensitive). Returns 0 and
  * sets *out, or SAT_EINVAL. */
