@@ -368,21 +368,37 @@ fail:
     return NULL;
 }
 
-/* Describes what a write changed, for the admin log: "a=1 b=***". */
+/* True for names whose values are credentials, or may be: operation
+ * parameters have no secret flag, and a "value" parameter can carry any
+ * configuration key, secrets included. */
+static bool name_looks_secret(const char *name)
+{
+    return strcmp(name, "value") == 0 || strstr(name, "pass") != NULL ||
+           strstr(name, "token") != NULL || strstr(name, "secret") != NULL ||
+           strstr(name, "community") != NULL;
+}
+
+/* Describes what a write changed, for the admin log: "a=1 b=***". An
+ * attribute is masked when its type marks it secret, when `current` (the
+ * object read back after the write, may be NULL) shows it as "***", or,
+ * without a schema, when its name looks like a credential. */
 static void describe_values(const sat_record *rec, const sat_attr_def *attrs, size_t attr_count,
-                            char *buf, size_t size)
+                            const sat_record *current, char *buf, size_t size)
 {
     size_t n = sat_record_count(rec), used = 0;
 
     buf[0] = '\0';
     for (size_t i = 0; i < n && used < size; i++) {
         const char *name = sat_record_name_at(rec, i);
-        bool secret = false;
+        const sat_value *now = current ? sat_record_get(current, name) : NULL;
+        bool secret = attrs == NULL && name_looks_secret(name);
         char *text = NULL;
         json_t *j;
 
         for (size_t a = 0; a < attr_count; a++)
             secret |= strcmp(attrs[a].name, name) == 0 && attrs[a].secret;
+        secret |= now != NULL && now->type == SAT_ATTR_STRING && now->v.s != NULL &&
+                  strcmp(now->v.s, "***") == 0;
         j = rest_value_to_json(sat_record_value_at(rec, i), NULL);
         text = secret ? NULL : json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
         json_decref(j);
@@ -420,7 +436,15 @@ static void handle_patch(rest_call *call, const struct route *rt, rest_reply *re
         rest_reply_error(reply, bad ? 422 : status_of(rc), msg[0] ? msg : sat_strerror(rc));
         goto out;
     }
-    describe_values(values, rt->def->attrs, rt->def->attr_count, changed, sizeof(changed));
+    {
+        sat_record *current = NULL;
+
+        if (sat_registry_read(call->srv->reg, rt->def->name, rt->id, &current) != SAT_OK)
+            current = NULL;
+        describe_values(values, rt->def->attrs, rt->def->attr_count, current, changed,
+                        sizeof(changed));
+        sat_record_free(current);
+    }
     rest_log(call->srv, SAT_LOG_INFO, "admin write peer=%s method=PATCH route=%s set %s",
              call->peer, call->url, changed);
     handle_read(call, rt, reply);
@@ -493,7 +517,7 @@ static void handle_op(rest_call *call, const struct route *rt, rest_reply *reply
     }
     rc = sat_registry_invoke(call->srv->reg, rt->def->name, rt->id, rt->op->name, params, result,
                              msg, sizeof(msg));
-    describe_values(params, NULL, 0, described, sizeof(described));
+    describe_values(params, NULL, 0, NULL, described, sizeof(described));
     rest_log(call->srv, SAT_LOG_INFO,
              "admin write peer=%s method=POST route=%s op=%s result=%s params: %s", call->peer,
              call->url, rt->op->name, sat_errname(rc), described);

@@ -649,6 +649,15 @@ static void isolate_netsnmp(snmp_agent *agent)
     netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CONFIGURATION_DIR, agent->tmpdir);
     netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_MIBDIRS, agent->tmpdir);
     netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_NO_ROOT_ACCESS, 1);
+    /* SMUX (RFC 1227) is not used: without this net-snmp's master agent
+     * listens on port 199 of every interface when it runs as root. The
+     * socket setting keeps it on loopback should SMUX start anyway. */
+    {
+        static char no_smux[] = "-smux";
+
+        add_to_init_list(no_smux);
+    }
+    netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_SMUX_SOCKET, "127.0.0.1");
     /* The agent serves its own handlers and needs no MIB text; an empty
      * module list stops net-snmp from looking for the host's MIBs. */
     setenv("MIBS", "", 1);

@@ -6,10 +6,12 @@
 #include "engine.h"
 #include "satellite/registry.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 typedef struct request {
     sat_conn *c;
@@ -669,7 +671,8 @@ static void answer_static(request *rq, const char *name)
     const char *dir = c->w->fw->settings.static_dir;
     const char *ext = strrchr(name, '.');
     const char *type = "application/octet-stream";
-    char path[2048];
+    char path[2048], real_dir[PATH_MAX], real_path[PATH_MAX];
+    struct stat st;
     FILE *f;
     char *data;
     long size;
@@ -679,7 +682,16 @@ static void answer_static(request *rq, const char *name)
         return;
     }
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    f = fopen(path, "rb");
+    /* Serve regular files that resolve inside the directory: a symbolic
+     * link pointing elsewhere is not followed out of it. */
+    if (realpath(dir, real_dir) == NULL || realpath(path, real_path) == NULL ||
+        strncmp(real_path, real_dir, strlen(real_dir)) != 0 ||
+        real_path[strlen(real_dir)] != '/' || stat(real_path, &st) != 0 ||
+        !S_ISREG(st.st_mode)) {
+        sat__http_error(c, 404, "not found");
+        return;
+    }
+    f = fopen(real_path, "rb");
     if (f == NULL) {
         sat__http_error(c, 404, "not found");
         return;

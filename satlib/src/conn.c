@@ -10,8 +10,8 @@
 
 static const char resp_503[] =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-    "Content-Length: 60\r\nConnection: close\r\n\r\n"
-    "{\"error\":\"server full: push.max_connections reached\"}      ";
+    "Content-Length: 80\r\nConnection: close\r\n\r\n"
+    "{\"error\":{\"status\":503,\"message\":\"server full: push.max_connections reached\"}}  ";
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {

@@ -260,6 +260,41 @@ static int open_listener(const char *host, int port, int backlog, int *fd_out, i
     return SAT_OK;
 }
 
+/* True when another socket already listens on host:port. The workers'
+ * listeners use SO_REUSEPORT, which would let a second process of the same
+ * user share the port and split clients between two servers: a plain bind
+ * without it fails on a taken port, so it is tried first. */
+static bool port_taken(const char *host, int port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    bool taken = false;
+    int fd, one = 1;
+
+    memset(&ss, 0, sizeof ss);
+    if (strcmp(host, "localhost") == 0)
+        host = "127.0.0.1";
+    if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+        ((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+        ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+        len = sizeof(struct sockaddr_in);
+    } else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+        ((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+        ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+        len = sizeof(struct sockaddr_in6);
+    } else {
+        return false; /* open_listener reports the invalid host */
+    }
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&ss, len) != 0 && errno == EADDRINUSE)
+        taken = true;
+    close(fd);
+    return taken;
+}
+
 /* Raises the open-file soft limit to the hard limit: each client is a
  * descriptor. */
 static void raise_nofile(void)
@@ -332,6 +367,10 @@ int sat__workers_start(sat_framework *fw, char *err, size_t err_size)
     if (n > SAT_MAX_WORKERS)
         n = SAT_MAX_WORKERS;
     raise_nofile();
+    if (port != 0 && port_taken(host, port)) {
+        snprintf(err, err_size, "bind %s:%d: Address already in use", host, port);
+        return SAT_EIO;
+    }
     fw->workers = calloc((size_t)n, sizeof *fw->workers);
     if (fw->workers == NULL) {
         snprintf(err, err_size, "out of memory");

@@ -2,7 +2,9 @@
 // satconsole against a real satellited. `--once` output is compared field
 // by field with the REST API, and its exit status checked when the server
 // is unreachable. The curses interface runs in tmux: views, resize, actions,
-// a wrong token, server loss and return, and quit.
+// a wrong token, server loss and return, and quit. With atmosphere.js
+// clients connected it lists and resumes resources, and a heartbeat edited
+// in the Framework view changes what a connected client receives.
 'use strict';
 
 const test = require('node:test');
@@ -12,7 +14,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { startServer, satellitedPath, sleep } = require('./lib/server.js');
-const { adminGet, adminRequest, rawSubscribe } = require('./lib/clients.js');
+const {
+  adminGet, adminRequest, rawSubscribe, rawLongPoll, subscribeV4, withTimeout, heartbeatProbe,
+} = require('./lib/clients.js');
 
 const SCREEN_TIMEOUT_MS = 10000;
 
@@ -135,6 +139,15 @@ function sessionAlive(session) {
   }
 }
 
+// Ends a tmux session that may be exiting on its own (after `q`) already.
+function killSession(session) {
+  try {
+    tmux('kill-session', '-t', session);
+  } catch {
+    // The session has ended already.
+  }
+}
+
 function startConsole(session, url, tokenFile, cols = 80, rows = 24) {
   const cmd = [satconsolePath(), '--url', url, '--token-file', tokenFile]
     .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
@@ -204,7 +217,7 @@ test('console views, resize, action, outage and quit in tmux', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'satconsole-it-'));
   let server = await startServer();
   t.after(async () => {
-    if (sessionAlive(session)) tmux('kill-session', '-t', session);
+    killSession(session);
     await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -285,7 +298,7 @@ test('console says so when the token is wrong', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'satconsole-it-'));
   const server = await startServer();
   t.after(async () => {
-    if (sessionAlive(session)) tmux('kill-session', '-t', session);
+    killSession(session);
     await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -299,5 +312,170 @@ test('console says so when the token is wrong', async (t) => {
   await waitForScreen(session, /reset statistics failed: HTTP 401/, 'the rejected reset');
   const stats = await adminRequest(server, 'GET', '/api/v1/statistics');
   assert.equal(stats.status, 200);
+  tmux('send-keys', '-t', session, 'q');
+});
+
+// Keys that erase a prompt's prefilled text (the prompts have no kill key).
+function erase(n) {
+  return Array.from({ length: n }, () => 'BSpace');
+}
+
+// The resource of one client as the REST API shows it, or undefined.
+async function restResource(server, uuid) {
+  const page = await adminGet(server, '/api/v1/resources?limit=1000');
+  return page.items.find((item) => item.id === uuid);
+}
+
+test('resources view lists and resumes clients', { timeout: 30000 }, async (t) => {
+  const session = `satconsole-res-${process.pid}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'satconsole-it-'));
+  const server = await startServer();
+  const url = `http://127.0.0.1:${server.pushPort}/console-res`;
+  const clients = [];
+  let raw = null;
+  t.after(async () => {
+    for (const c of clients) c.close();
+    if (raw) raw.poll.destroy();
+    killSession(session);
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const lp = subscribeV4({ url, transport: 'long-polling' });
+  clients.push(lp);
+  await withTimeout(lp.opened, 5000, `onOpen of the long-polling client; events ${lp.events}`);
+  const ws = subscribeV4({ url, transport: 'websocket' });
+  clients.push(ws);
+  await withTimeout(ws.opened, 5000, `onOpen of the websocket client; events ${ws.events}`);
+  raw = await rawLongPoll(server.pushPort, '/console-res');
+
+  // REST lists the three clients under the UUIDs that the clients report.
+  const uuids = { lp: String(lp.uuid()), ws: String(ws.uuid()), raw: raw.uuid };
+  let rest = null;
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const page = await adminGet(server, '/api/v1/resources?limit=1000');
+    rest = new Map(page.items.map((item) => [item.id, item.attributes]));
+    if (Object.values(uuids).every((u) => rest.get(u)?.state === 'suspended')) break;
+    await sleep(50);
+  }
+  assert.equal(rest.get(uuids.lp)?.transport, 'long-polling', `long-polling client ${uuids.lp} not in REST`);
+  assert.equal(rest.get(uuids.ws)?.transport, 'websocket', `websocket client ${uuids.ws} not in REST`);
+  assert.equal(rest.get(uuids.raw)?.state, 'suspended', `raw long-poll ${uuids.raw} not suspended`);
+  const lpBefore = rest.get(uuids.lp);
+  assert.equal(lpBefore.state, 'suspended');
+
+  // 120 columns make the id column wide enough for a whole UUID.
+  startConsole(session, `http://${server.admin}`, writeTokenFile(dir, server.token), 120, 30);
+  await waitForScreen(session, /^live/m, 'the live state');
+  tmux('send-keys', '-t', session, '3');
+  const screen = await waitForScreen(session, /resource: 3 shown, 3 on the server/, 'the resources table');
+  for (const [name, uuid] of Object.entries(uuids)) {
+    assert.ok(screen.includes(uuid), `${name} client ${uuid} is not on screen:\n${screen}`);
+  }
+  for (const uuid of rest.keys()) assert.ok(screen.includes(uuid), `REST resource ${uuid} is not on screen`);
+
+  // Resume the raw long-poll: its suspended response ends.
+  tmux('send-keys', '-t', session, '/', raw.uuid, 'Enter', 'r');
+  await waitForScreen(session, new RegExp(`Run resume on resource ${raw.uuid}\\? \\[y/N\\]`), 'the resume confirmation');
+  assert.equal(raw.poll.response().complete, false, 'the raw long-poll ended before the resume');
+  tmux('send-keys', '-t', session, 'y');
+  await waitForScreen(session, new RegExp(`resume ${raw.uuid}: ok`), 'the resume result');
+  const ended = await raw.poll.complete(3000);
+  assert.equal(ended.status, 200);
+
+  // Resume the atmosphere.js long-polling client: it polls again, which the
+  // server shows as a new request on the same resource.
+  tmux('send-keys', '-t', session, '/', uuids.lp, 'Enter', 'r');
+  await waitForScreen(session, new RegExp(`Run resume on resource ${uuids.lp}\\? \\[y/N\\]`), 'the second resume confirmation');
+  tmux('send-keys', '-t', session, 'y');
+  await waitForScreen(session, new RegExp(`resume ${uuids.lp}: ok`), 'the second resume result');
+  let lpAfter = null;
+  const repoll = Date.now() + 3000;
+  while (Date.now() < repoll) {
+    lpAfter = (await restResource(server, uuids.lp))?.attributes;
+    if (lpAfter && lpAfter.state === 'suspended' && lpAfter['last-activity'] > lpBefore['last-activity']) break;
+    await sleep(50);
+  }
+  assert.ok(lpAfter, 'the long-polling resource is gone after the resume');
+  assert.equal(lpAfter.state, 'suspended', 'the long-polling client did not poll again');
+  assert.ok(lpAfter['last-activity'] > lpBefore['last-activity'], 'no new request after the resume');
+  assert.ok(!lp.events.includes('error'), `the long-polling client failed: ${lp.events}`);
+  // The websocket client was not touched.
+  assert.equal((await restResource(server, uuids.ws))?.attributes.state, 'suspended');
+});
+
+// Gaps in ms between consecutive heartbeats.
+function gaps(beats) {
+  return beats.slice(1).map((b, i) => b - beats[i]);
+}
+
+// Waits until the probe has seen `n` heartbeats since `since` (or timeoutMs
+// passed) and returns them.
+async function beatsAfter(probe, since, n, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (probe.beatsSince(since).length < n && Date.now() < deadline) await sleep(50);
+  return probe.beatsSince(since);
+}
+
+test('framework heartbeat edit reaches clients', { timeout: 30000 }, async (t) => {
+  const session = `satconsole-hb-${process.pid}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'satconsole-it-'));
+  const server = await startServer({ set: { 'engine.heartbeat_s': 30 } });
+  let probe = null;
+  t.after(async () => {
+    if (probe) probe.conn.destroy();
+    killSession(session);
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  probe = await heartbeatProbe(server.pushPort, '/console-hb');
+  const opened = Date.now();
+  // 160 columns make the result line wide enough for the server's whole reason.
+  startConsole(session, `http://${server.admin}`, writeTokenFile(dir, server.token), 160, 30);
+  await waitForScreen(session, /^live/m, 'the live state');
+  tmux('send-keys', '-t', session, '6');
+  await waitForScreen(session, /init parameters: \d+/, 'the framework view');
+  tmux('send-keys', '-t', session, '/', 'engine.heartbeat_s', 'Enter');
+  await waitForScreen(session, /engine\.heartbeat_s\s+30\s+command-line/, 'the parameter at 30');
+
+  // Silence before the edit: no heartbeat for several seconds.
+  while (Date.now() - opened < 3000) await sleep(100);
+  assert.deepEqual(probe.beats, [], 'heartbeats before the edit');
+
+  tmux('send-keys', '-t', session, 'Enter');
+  await waitForScreen(session, /new value for engine\.heartbeat_s: 30/, 'the edit prompt');
+  tmux('send-keys', '-t', session, ...erase(2), '1', 'Enter');
+  await waitForScreen(session, /pending changes: 1/, 'the pending change');
+  tmux('send-keys', '-t', session, 'r');
+  await waitForScreen(session, /Apply 1 pending change\(s\) and reload\? \[y\/N\]/, 'the reload confirmation');
+  const applied = Date.now();
+  tmux('send-keys', '-t', session, 'y');
+  await waitForScreen(session, /reload ok/, 'the reload result');
+  await waitForScreen(session, /engine\.heartbeat_s\s+1\s+runtime/, 'the applied value');
+  assert.equal((await adminGet(server, '/api/v1/init-params/engine.heartbeat_s')).attributes.value, '1');
+  let beats = await beatsAfter(probe, applied, 3, 4000);
+  assert.ok(beats.length >= 3, `${beats.length} heartbeats in the 4 s after the edit`);
+  for (const gap of gaps(beats)) assert.ok(gap > 600 && gap < 1700, `heartbeat gap ${gap} ms, beats ${gaps(beats)}`);
+
+  // Values the server rejects: the reason is on screen, nothing changes.
+  const rejected = Date.now();
+  for (const bad of ['abc', '-3']) {
+    tmux('send-keys', '-t', session, 'Enter');
+    await waitForScreen(session, /new value for engine\.heartbeat_s: \S+/, 'the edit prompt');
+    tmux('send-keys', '-t', session, ...erase(4), bad, 'Enter', 'r');
+    await waitForScreen(session, /Apply 1 pending change\(s\) and reload\? \[y\/N\]/, 'the reload confirmation');
+    tmux('send-keys', '-t', session, 'y');
+    const screen = await waitForScreen(session,
+      new RegExp(`engine\\.heartbeat_s: rejected: HTTP 422 .*invalid value '${bad}'`), `the rejection of ${bad}`);
+    assert.ok(screen.includes(`invalid value '${bad}' for engine.heartbeat_s: expected an integer`),
+      `no server reason for ${bad}:\n${screen}`);
+    assert.match(screen, /nothing reloaded/);
+    assert.doesNotMatch(screen, /reload ok/);
+    const param = await adminGet(server, '/api/v1/init-params/engine.heartbeat_s');
+    assert.equal(param.attributes.value, '1', `REST value after ${bad}`);
+  }
+  beats = await beatsAfter(probe, rejected, 4, 5000);
+  assert.ok(beats.length >= 4, `${beats.length} heartbeats after the rejected values`);
+  for (const gap of gaps(beats)) assert.ok(gap > 600 && gap < 1700, `heartbeat gap ${gap} ms after the rejections`);
   tmux('send-keys', '-t', session, 'q');
 });

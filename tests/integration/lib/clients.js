@@ -924,3 +924,24 @@ function freeUdpPort() {
 }
 
 module.exports.freeUdpPort = freeUdpPort;
+
+// Opens a raw long-poll that the server keeps suspended. The handshake
+// request (tracking id 0) ends at once with the UUID. A second GET with that
+// UUID stays open until a message, a heartbeat or a resume ends it.
+// Returns {uuid, poll (the RawConnection of the suspended request)}.
+async function rawLongPoll(port, path, timeoutMs = DEFAULT_WAIT_MS) {
+  const first = await rawSubscribe(port, path, { transport: 'long-polling' });
+  let res;
+  try {
+    res = await first.complete(timeoutMs);
+  } finally {
+    first.destroy();
+  }
+  const hs = parseHandshake(res.body.toString('utf8').trimStart(), false);
+  if (!hs) throw new Error(`no long-poll handshake in ${JSON.stringify(res.body.toString('utf8').slice(0, 200))}`);
+  const poll = await rawSubscribe(port, path, { transport: 'long-polling', tracking: hs.uuid });
+  await poll.headers(timeoutMs);
+  return { uuid: hs.uuid, poll };
+}
+
+module.exports.rawLongPoll = rawLongPoll;
