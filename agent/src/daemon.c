@@ -209,6 +209,41 @@ static sat_config *build_config(daemon_state *st, FILE *report)
     return cfg;
 }
 
+/* Reads the first line of an existing token file (consumes f). The token
+ * must be printable ASCII without spaces, like admin.token. */
+static int read_token_file(daemon_state *st, FILE *f, const char *path)
+{
+    struct stat sb;
+    bool ok;
+
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        log_line(SAT_LOG_ERROR, "daemon", "admin token file %s is not a regular file", path);
+        return -1;
+    }
+    if ((sb.st_mode & 077) != 0)
+        log_line(SAT_LOG_WARN, "daemon",
+                 "admin token file %s is readable by other users (mode %03o); run chmod 600",
+                 path, (unsigned)(sb.st_mode & 0777));
+    ok = fgets(st->token, sizeof st->token, f) != NULL;
+    fclose(f);
+    st->token[strcspn(st->token, "\r\n")] = '\0';
+    if (!ok || st->token[0] == '\0') {
+        log_line(SAT_LOG_ERROR, "daemon", "admin token file %s is empty; write a token into it",
+                 path);
+        return -1;
+    }
+    for (const char *p = st->token; *p != '\0'; p++) {
+        if (*p <= ' ' || *p > '~') {
+            log_line(SAT_LOG_ERROR, "daemon",
+                     "invalid admin token in %s: use printable ASCII without spaces", path);
+            st->token[0] = '\0';
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Reads the admin token from admin.token, else from admin.token_file,
  * creating that file (mode 0600) with a random token when it is missing. */
 static int load_token(daemon_state *st)
@@ -224,17 +259,8 @@ static int load_token(daemon_state *st)
         return 0;
     }
     f = fopen(path, "r");
-    if (f != NULL) {
-        bool ok = fgets(st->token, sizeof st->token, f) != NULL;
-
-        fclose(f);
-        st->token[strcspn(st->token, "\r\n")] = '\0';
-        if (ok && st->token[0] != '\0')
-            return 0;
-        log_line(SAT_LOG_ERROR, "daemon", "admin token file %s is empty; write a token into it",
-                 path);
-        return -1;
-    }
+    if (f != NULL)
+        return read_token_file(st, f, path);
     if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
         log_line(SAT_LOG_ERROR, "daemon", "failed to generate an admin token: %s", strerror(errno));
         return -1;
@@ -282,6 +308,9 @@ static int start_rest(daemon_state *st, char *addr, size_t size)
     opt.token = st->token;
     opt.auth_reads = sat_config_bool(st->cfg, "admin.auth_reads");
     opt.max_body_bytes = (size_t)sat_config_int(st->cfg, "admin.max_body_bytes");
+    opt.threads = (unsigned)sat_config_int(st->cfg, "admin.max_connections");
+    opt.idle_timeout_s = (unsigned)sat_config_int(st->cfg, "admin.idle_timeout_s");
+    opt.sse_keepalive_ms = (unsigned)sat_config_int(st->cfg, "admin.event_keepalive_ms");
     opt.log = on_rest_log;
     st->rest = rest_start(sat_framework_registry(st->fw), &opt, err, sizeof err);
     if (st->rest == NULL) {

@@ -40,6 +40,21 @@ void rest_log(rest_server *srv, sat_log_level level, const char *fmt, ...)
     srv->opt.log(srv->opt.log_userdata, level, line);
 }
 
+/* Routes libmicrohttpd's own messages (such as the connection limit being
+ * reached) into the admin log instead of raw stderr. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    rest_server *srv = cls;
+    char line[512];
+    size_t n;
+
+    vsnprintf(line, sizeof(line), fmt, ap);
+    n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    rest_log(srv, SAT_LOG_WARN, "libmicrohttpd: %s", line);
+}
+
 /* Compares a presented token with the configured one in time that depends
  * only on the configured token's length. */
 static bool token_matches(const rest_server *srv, const char *presented)
@@ -295,6 +310,8 @@ static void apply_defaults(rest_options *opt)
         opt->threads = DEFAULT_THREADS;
     if (!opt->sse_keepalive_ms)
         opt->sse_keepalive_ms = DEFAULT_KEEPALIVE_MS;
+    if (!opt->idle_timeout_s)
+        opt->idle_timeout_s = 120;
     if (!opt->metrics_object_cap)
         opt->metrics_object_cap = DEFAULT_METRICS_CAP;
 }
@@ -371,7 +388,8 @@ static struct MHD_Daemon *start_daemon(rest_server *srv, const struct sockaddr_s
                             MHD_OPTION_NOTIFY_COMPLETED, request_done, srv,
                             MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, srv,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->opt.threads,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->opt.idle_timeout_s,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_END);
 }
 
 rest_server *rest_start(sat_registry *reg, const rest_options *opt, char *err, size_t errsize)

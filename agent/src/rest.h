@@ -26,6 +26,7 @@ typedef struct rest_options {
     size_t max_body_bytes;       /* larger bodies get 413; 0 means 1 MiB */
     unsigned threads;            /* max concurrent connections, one thread each; 0 means 64 */
     unsigned sse_keepalive_ms;   /* comment line on an idle event stream; 0 means 15000 */
+    unsigned idle_timeout_s;     /* idle or unfinished requests are closed; 0 means 120 */
     unsigned metrics_object_cap; /* per-object metric labels up to this many objects of a
                                     type, then one aggregate; 0 means 100 */
     rest_log_fn log;             /* may be NULL */

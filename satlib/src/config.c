@@ -105,6 +105,13 @@ static const struct key_def key_defs[] = {
     KBOOL("admin.auth_reads", "false", false, "Requires the admin token for reads too."),
     KINT("admin.max_body_bytes", "65536", 1, 16777216, "bytes", false,
          "Largest admin request body."),
+    KINT("admin.max_connections", "64", 4, 4096, "count", true,
+         "Admin connections served at once, event streams included; each has a thread."),
+    KINT("admin.idle_timeout_s", "30", 1, 3600, "s", true,
+         "Time after which an idle or unfinished admin request is closed."),
+    KINT("admin.event_keepalive_ms", "5000", 500, 600000, "ms", true,
+         "Interval of keep-alive comments on an idle event stream; a client that went away "
+         "is noticed, and its connection freed, at the next one."),
 
     KBOOL("snmp.enabled", "true", true, "Starts the SNMP agent."),
     KSTR("snmp.listen", "udp:127.0.0.1:1161", false, true, check_snmp_listen,
