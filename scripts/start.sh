@@ -42,6 +42,7 @@ satellited is running (pid $pid). Ctrl-C stops it.
   push endpoint  http://$push/<topic>   (any path is a broadcaster)
       curl -N 'http://$push/chat?X-Atmosphere-Transport=sse&X-Atmosphere-tracking-id=0'
   REST admin API http://$admin/api/v1   (write token in $state/satellited.token)
+      # broadcast to /chat once a client subscribed to it (404 before that)
       curl -X POST -H "Authorization: Bearer \$(cat $state/satellited.token)" \\
            -H 'Content-Type: application/json' -d '{"message":"hello"}' \\
            http://$admin/api/v1/broadcasters/%2Fchat/broadcast
