@@ -312,7 +312,11 @@ static int start_rest(daemon_state *st, char *addr, size_t size)
     opt.idle_timeout_s = (unsigned)sat_config_int(st->cfg, "admin.idle_timeout_s");
     opt.sse_keepalive_ms = (unsigned)sat_config_int(st->cfg, "admin.event_keepalive_ms");
     opt.log = on_rest_log;
+    /* The server answers requests before rest_start returns, and one of
+     * them may reconfigure: on_reconfigured reads st->rest under this lock. */
+    pthread_mutex_lock(&st->reload_lock);
     st->rest = rest_start(sat_framework_registry(st->fw), &opt, err, sizeof err);
+    pthread_mutex_unlock(&st->reload_lock);
     if (st->rest == NULL) {
         log_line(SAT_LOG_ERROR, "daemon", "REST admin API failed to start: %s", err);
         return -1;
@@ -389,7 +393,9 @@ static int write_ready_file(daemon_state *st, const char *push, const char *admi
     fputs(",\"snmp\":", f);
     json_string(f, snmp);
     fputs(",\"token\":", f);
+    pthread_mutex_lock(&st->reload_lock);
     json_string(f, admin[0] != '\0' ? st->token : NULL);
+    pthread_mutex_unlock(&st->reload_lock);
     fputs("}\n", f);
     if (fclose(f) != 0 || rename(tmp, st->ready_file) != 0) {
         log_line(SAT_LOG_ERROR, "daemon", "failed to write ready file %s: %s", st->ready_file,
@@ -436,13 +442,16 @@ static void on_reconfigured(void *userdata, const sat_config *cfg)
 
     if (sat_log_level_parse(sat_config_str(cfg, "log.level"), &level) == SAT_OK)
         sat_log_set_level(level);
-    if (st->rest == NULL)
-        return;
-    if (inline_token[0] != '\0')
-        snprintf(st->token, sizeof st->token, "%s", inline_token);
-    if (rest_set_auth(st->rest, st->token, sat_config_bool(cfg, "admin.auth_reads"),
-                      (size_t)sat_config_int(cfg, "admin.max_body_bytes")) != 0)
-        log_line(SAT_LOG_WARN, "daemon", "failed to apply the new admin settings to the REST server");
+    pthread_mutex_lock(&st->reload_lock);
+    if (st->rest != NULL) {
+        if (inline_token[0] != '\0')
+            snprintf(st->token, sizeof st->token, "%s", inline_token);
+        if (rest_set_auth(st->rest, st->token, sat_config_bool(cfg, "admin.auth_reads"),
+                          (size_t)sat_config_int(cfg, "admin.max_body_bytes")) != 0)
+            log_line(SAT_LOG_WARN, "daemon",
+                     "failed to apply the new admin settings to the REST server");
+    }
+    pthread_mutex_unlock(&st->reload_lock);
 }
 
 int daemon_start(daemon_state *st)

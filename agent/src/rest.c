@@ -42,7 +42,7 @@ void rest_log(rest_server *srv, sat_log_level level, const char *fmt, ...)
 
 /* Routes libmicrohttpd's own messages (such as the connection limit being
  * reached) into the admin log instead of raw stderr. */
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     rest_server *srv = cls;
     char line[512];

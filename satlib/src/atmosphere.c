@@ -102,7 +102,7 @@ static void write_buf(sat_conn *c, sat_buf *b, sat_msgid id)
 
 static size_t handshake_text(sat_conn *c, const char *uuid, char *out, size_t size)
 {
-    const sat_settings *s = &c->w->fw->settings;
+    const sat_settings *s = SAT_SETTINGS(c->w->fw);
     int n = sat__handshake_body(out, size, uuid, (long)s->client_heartbeat_s * 1000,
                                 s->heartbeat_padding, s->delimiter);
 
@@ -111,7 +111,7 @@ static size_t handshake_text(sat_conn *c, const char *uuid, char *out, size_t si
 
 static void write_padding(sat_conn *c)
 {
-    const sat_settings *s = &c->w->fw->settings;
+    const sat_settings *s = SAT_SETTINGS(c->w->fw);
     sat_buf *b;
 
     const char *ua = sat__http_header(c, "User-Agent");
@@ -395,7 +395,7 @@ static void dispatch_message(sat_conn *c, sat_resource *r, const char *path, con
 {
     sat_framework *fw = c->w->fw;
     const sat_handler *h = sat__framework_route(fw, path);
-    const sat_settings *s = &fw->settings;
+    const sat_settings *s = SAT_SETTINGS(fw);
 
     /* A body equal to the heartbeat padding is a client heartbeat only when
      * the handshake asked the client to send them. */
@@ -427,7 +427,7 @@ static void answer_options(request *rq)
         "X-Atmosphere-TrackMessageSize, X-atmo-protocol\r\n"
         "Access-Control-Max-Age: -1\r\n";
 
-    sat__http_respond(rq->c, 200, NULL, rq->c->w->fw->settings.cors ? allow : NULL, NULL, 0);
+    sat__http_respond(rq->c, 200, NULL, SAT_SETTINGS(rq->c->w->fw)->cors ? allow : NULL, NULL, 0);
 }
 
 static void answer_close_message(request *rq)
@@ -513,7 +513,7 @@ static void answer_handshake_response(request *rq, sat_resource *r)
 
 static int version_check(request *rq)
 {
-    const sat_settings *s = &rq->c->w->fw->settings;
+    const sat_settings *s = SAT_SETTINGS(rq->c->w->fw);
     int v;
 
     if (!s->enforce_protocol || rq->params.framework[0] == '\0')
@@ -552,7 +552,7 @@ static void answer_subscribe(request *rq)
 {
     sat_conn *c = rq->c;
     sat_framework *fw = c->w->fw;
-    const sat_settings *s = &fw->settings;
+    const sat_settings *s = SAT_SETTINGS(fw);
     sat_transport t = choose_transport(rq);
     bool first = rq->params.tracking_id[0] == '\0' || strcmp(rq->params.tracking_id, "0") == 0;
     bool handshake = first && rq->params.protocol;
@@ -668,7 +668,7 @@ static void answer_subscribe(request *rq)
 static void answer_static(request *rq, const char *name)
 {
     sat_conn *c = rq->c;
-    const char *dir = c->w->fw->settings.static_dir;
+    const char *dir = SAT_SETTINGS(c->w->fw)->static_dir;
     const char *ext = strrchr(name, '.');
     const char *type = "application/octet-stream";
     char path[2048], real_dir[PATH_MAX], real_path[PATH_MAX];
@@ -750,7 +750,7 @@ static int split_url(request *rq)
 void sat__atmo_request(sat_conn *c)
 {
     request rq = {.c = c, .method = (int)c->parser.method};
-    const sat_settings *s = &c->w->fw->settings;
+    const sat_settings *s = SAT_SETTINGS(c->w->fw);
 
     sat__atmo_params_init(&rq.params);
     if (split_url(&rq) != 0 || collect_params(&rq) != 0)
@@ -902,7 +902,7 @@ static int heartbeat_interval(const sat_conn *c, const sat_settings *s)
 
 void sat__atmo_tick(sat_worker *w, uint64_t now)
 {
-    const sat_settings *s = &w->fw->settings;
+    const sat_settings *s = SAT_SETTINGS(w->fw);
 
     for (size_t i = w->bound_count; i > 0; i--) {
         sat_conn *c;
@@ -932,7 +932,7 @@ void sat__atmo_tick(sat_worker *w, uint64_t now)
 /* Disconnects HTTP resources whose next request never came. */
 void sat__atmo_reap(sat_framework *fw, uint64_t now)
 {
-    uint64_t grace = fw->settings.disconnect_grace_ms;
+    uint64_t grace = SAT_SETTINGS(fw)->disconnect_grace_ms;
     sat_resource *expired[64];
     size_t n = 0;
 

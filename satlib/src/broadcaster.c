@@ -71,7 +71,7 @@ static sat_broadcaster *broadcaster_new(sat_framework *fw, const char *id)
     if (b == NULL)
         return NULL;
     b->id = strdup(id);
-    b->cache = sat__cache_new(&fw->settings.cache);
+    b->cache = sat__cache_new(&SAT_SETTINGS(fw)->cache);
     if (b->id == NULL || b->cache == NULL) {
         free(b->id);
         sat__cache_free(b->cache);
@@ -102,9 +102,9 @@ sat_broadcaster *sat_framework_lookup(sat_framework *fw, const char *id, bool cr
     }
     if (!create)
         goto out;
-    if (fw->bc_count >= fw->settings.max_broadcasters) {
+    if (fw->bc_count >= SAT_SETTINGS(fw)->max_broadcasters) {
         SAT_WARN("broadcaster", "engine.max_broadcasters (%zu) reached; not creating id=%s",
-                 fw->settings.max_broadcasters, id);
+                 SAT_SETTINGS(fw)->max_broadcasters, id);
         goto out;
     }
     if (fw->bc_count == fw->bc_cap) {
@@ -199,7 +199,7 @@ int sat_broadcaster_broadcast(sat_broadcaster *b, const void *data, size_t len, 
     sat_msg *m = NULL;
     int rc = SAT_OK;
 
-    if (len > fw->settings.max_message_bytes)
+    if (len > SAT_SETTINGS(fw)->max_message_bytes)
         return SAT_EINVAL;
     if (atomic_load(&b->destroyed))
         return SAT_ECLOSED;
@@ -208,12 +208,12 @@ int sat_broadcaster_broadcast(sat_broadcaster *b, const void *data, size_t len, 
         goto out;
     for (int i = 0; i < fw->worker_count; i++) {
         if (atomic_load(&b->subs[i]) > 0 &&
-            atomic_load(&fw->workers[i].jobs_pending) >= fw->settings.broadcast_queue_max) {
+            atomic_load(&fw->workers[i].jobs_pending) >= SAT_SETTINGS(fw)->broadcast_queue_max) {
             atomic_fetch_add(&fw->stats.rejected_backpressure, 1);
             SAT_WARN("broadcaster",
                      "engine.broadcast_queue_max (%zu) reached on worker %d; rejecting "
                      "broadcast broadcaster=%s",
-                     fw->settings.broadcast_queue_max, i, b->id);
+                     SAT_SETTINGS(fw)->broadcast_queue_max, i, b->id);
             rc = SAT_ELIMIT;
             goto out;
         }
@@ -225,7 +225,7 @@ int sat_broadcaster_broadcast(sat_broadcaster *b, const void *data, size_t len, 
     }
     m->id = sat__broadcaster_next_id(b);
     m->created_ms = m->id.ms;
-    if (fw->settings.cache.max_messages > 0)
+    if (SAT_SETTINGS(fw)->cache.max_messages > 0)
         (void)sat__cache_add(b->cache, m, m->created_ms);
     for (int i = 0; i < fw->worker_count; i++) {
         sat_job *job;
@@ -307,7 +307,7 @@ void sat__broadcaster_unsubscribe(sat_broadcaster *b, sat_conn *c)
  * one leaves (not when a long-poll is merely between two requests). */
 void sat__broadcaster_member(sat_broadcaster *b, int delta)
 {
-    int policy = b->fw->settings.lifecycle;
+    int policy = SAT_SETTINGS(b->fw)->lifecycle;
 
     if (atomic_fetch_add(&b->members, delta) + delta != 0 || delta > 0)
         return;
@@ -406,7 +406,7 @@ void sat__broadcasters_tick(sat_framework *fw, uint64_t now, bool expire_caches)
 {
     sat_broadcaster **snapshot;
     size_t n;
-    int policy = fw->settings.lifecycle;
+    int policy = SAT_SETTINGS(fw)->lifecycle;
 
     pthread_mutex_lock(&fw->bc_lock);
     n = fw->bc_count;
@@ -426,7 +426,7 @@ void sat__broadcasters_tick(sat_framework *fw, uint64_t now, bool expire_caches)
 
         if (expire_caches)
             (void)sat__cache_expire(b->cache, now);
-        if (now >= last && now - last >= fw->settings.broadcaster_idle_ms) {
+        if (now >= last && now - last >= SAT_SETTINGS(fw)->broadcaster_idle_ms) {
             if (policy == SAT_LC_IDLE_DESTROY ||
                 (policy == SAT_LC_IDLE_EMPTY_DESTROY && empty)) {
                 SAT_INFO("broadcaster", "idle for %llu ms; destroying broadcaster=%s",
@@ -450,7 +450,7 @@ void sat__broadcasters_apply_limits(sat_framework *fw)
 
     pthread_mutex_lock(&fw->bc_lock);
     for (size_t i = 0; i < fw->bc_count; i++)
-        sat__cache_set_limits(fw->bcs[i]->cache, &fw->settings.cache, now);
+        sat__cache_set_limits(fw->bcs[i]->cache, &SAT_SETTINGS(fw)->cache, now);
     pthread_mutex_unlock(&fw->bc_lock);
 }
 

@@ -130,10 +130,10 @@ void sat__conn_accept(sat_worker *w, uv_stream_t *server)
     w->conns = c;
     c->last_read_ms = c->request_started_ms = sat__now_ms();
     atomic_fetch_add(&fw->stats.connections, 1);
-    if ((size_t)atomic_load(&fw->stats.connections) > fw->settings.max_connections) {
+    if ((size_t)atomic_load(&fw->stats.connections) > SAT_SETTINGS(fw)->max_connections) {
         atomic_fetch_add(&fw->stats.rejected_full, 1);
         SAT_WARN("transport", "push.max_connections (%zu) reached; answering 503 peer=%s",
-                 fw->settings.max_connections, c->remote);
+                 SAT_SETTINGS(fw)->max_connections, c->remote);
         sat__conn_enqueue_copy(c, resp_503, sizeof resp_503 - 1);
         c->close_after_write = true;
         c->state = SAT_CONN_CLOSING;
@@ -181,17 +181,17 @@ static bool enforce_queue_bound(sat_conn *c, size_t incoming)
 {
     sat_framework *fw = c->w->fw;
 
-    if (c->out.bytes + incoming <= fw->settings.queue_max_bytes || c->out.count == 0)
+    if (c->out.bytes + incoming <= SAT_SETTINGS(fw)->queue_max_bytes || c->out.count == 0)
         return true;
     atomic_fetch_add(&fw->stats.slow_consumers, 1);
-    if (!fw->settings.queue_drop_oldest || c->state == SAT_CONN_HTTP) {
+    if (!SAT_SETTINGS(fw)->queue_drop_oldest || c->state == SAT_CONN_HTTP) {
         SAT_WARN("transport",
                  "push.queue_max_bytes (%zu) reached; closing slow client peer=%s uuid=%s",
-                 fw->settings.queue_max_bytes, c->remote, c->res ? c->res->uuid : "-");
+                 SAT_SETTINGS(fw)->queue_max_bytes, c->remote, c->res ? c->res->uuid : "-");
         sat__conn_close(c);
         return false;
     }
-    while (c->out.count > 0 && c->out.bytes + incoming > fw->settings.queue_max_bytes) {
+    while (c->out.count > 0 && c->out.bytes + incoming > SAT_SETTINGS(fw)->queue_max_bytes) {
         sat_wbuf *front = &c->out.items[c->out.head];
 
         c->out.bytes -= front->buf->len;
@@ -331,7 +331,7 @@ void sat__conn_after_response(sat_conn *c)
  * keep-alive past their limits. */
 void sat__conn_tick(sat_worker *w, uint64_t now)
 {
-    sat_settings *s = &w->fw->settings;
+    sat_settings *s = SAT_SETTINGS(w->fw);
     sat_conn *c = w->conns;
 
     while (c != NULL) {

@@ -321,6 +321,11 @@ struct sat_worker {
 
 /* ---- framework ---- */
 
+struct sat_settings_node {
+    struct sat_settings_node *next;
+    sat_settings *settings;
+};
+
 typedef struct sat_route {
     char *prefix;
     sat_handler handler;
@@ -331,7 +336,12 @@ typedef struct sat_uuid_entry sat_uuid_entry;
 struct sat_framework {
     sat_config *cfg;
     pthread_mutex_t cfg_lock;
-    sat_settings settings; /* read racily by workers; each field is word-sized or stable */
+    /* The settings in force: an immutable snapshot swapped whole on each
+     * reconfigure and read through SAT_SETTINGS(). Replaced snapshots stay
+     * allocated (on retired_settings) until the framework is freed, so a
+     * reader never sees one freed; there is one per reload, about 1 KiB. */
+    _Atomic(sat_settings *) settings;
+    struct sat_settings_node *retired_settings;
     atomic_uint generation;
     sat_route *routes;
     size_t route_count;
@@ -372,7 +382,11 @@ struct sat_framework {
 /* ---- cross-file internals ---- */
 
 uint64_t sat__now_ms(void);
-void sat__settings_load(sat_settings *s, const sat_config *cfg);
+
+#define SAT_SETTINGS(fw) (atomic_load_explicit(&(fw)->settings, memory_order_acquire))
+
+/* Builds a settings snapshot from a configuration; NULL when out of memory. */
+sat_settings *sat__settings_new(const sat_config *cfg);
 
 /* framework.c: listener dispatch */
 #define SAT_NOTIFY(fw, cb, ...)                                                                    \

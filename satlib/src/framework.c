@@ -92,12 +92,43 @@ static void settings_build(sat_settings *s, const sat_config *cfg)
 
 /* Builds the new settings aside and copies them over in one assignment, so
  * a worker reading concurrently never sees a field reset to zero. */
-void sat__settings_load(sat_settings *s, const sat_config *cfg)
+sat_settings *sat__settings_new(const sat_config *cfg)
 {
-    sat_settings next;
+    sat_settings *s = malloc(sizeof *s);
 
-    settings_build(&next, cfg);
-    *s = next;
+    if (s != NULL)
+        settings_build(s, cfg);
+    return s;
+}
+
+/* Publishes new settings; the previous snapshot is kept until free. */
+static int settings_publish(sat_framework *fw, const sat_config *cfg)
+{
+    struct sat_settings_node *node = malloc(sizeof *node);
+    sat_settings *next = sat__settings_new(cfg);
+
+    if (node == NULL || next == NULL) {
+        free(node);
+        free(next);
+        return SAT_ENOMEM;
+    }
+    node->settings = atomic_exchange_explicit(&fw->settings, next, memory_order_acq_rel);
+    node->next = fw->retired_settings;
+    fw->retired_settings = node;
+    return SAT_OK;
+}
+
+static void settings_free_all(sat_framework *fw)
+{
+    while (fw->retired_settings != NULL) {
+        struct sat_settings_node *node = fw->retired_settings;
+
+        fw->retired_settings = node->next;
+        free(node->settings);
+        free(node);
+    }
+    free(atomic_load(&fw->settings));
+    atomic_store(&fw->settings, NULL);
 }
 
 sat_framework *sat_framework_new(const sat_config *cfg, char *err, size_t err_size)
@@ -118,8 +149,14 @@ sat_framework *sat_framework_new(const sat_config *cfg, char *err, size_t err_si
     pthread_mutex_init(&fw->bc_lock, NULL);
     pthread_mutex_init(&fw->res_lock, NULL);
     pthread_mutex_init(&fw->reload_lock, NULL);
-    sat__settings_load(&fw->settings, fw->cfg);
-    atomic_store(&fw->stats.capture, fw->settings.stats_capture);
+    atomic_init(&fw->settings, sat__settings_new(fw->cfg));
+    if (SAT_SETTINGS(fw) == NULL) {
+        sat_config_free(fw->cfg);
+        free(fw);
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    atomic_store(&fw->stats.capture, SAT_SETTINGS(fw)->stats_capture);
     atomic_store(&fw->stats.started_ms, sat__now_ms());
     sat__introspect_init(fw);
     return fw;
@@ -134,6 +171,7 @@ void sat_framework_free(sat_framework *fw)
     sat__broadcasters_free_all(fw);
     sat__introspect_free(fw);
     sat__reload_free(fw);
+    settings_free_all(fw);
     for (size_t i = 0; i < fw->route_count; i++)
         free(fw->routes[i].prefix);
     free(fw->routes);
@@ -279,11 +317,14 @@ int sat_framework_reconfigure(sat_framework *fw, const sat_config *cfg, char *er
     pthread_mutex_lock(&fw->cfg_lock);
     old = fw->cfg;
     fw->cfg = copy;
-    /* NOTE: workers read fw->settings without a lock; each field is a word
-     * that changes atomically on the machines we build for, but a reader
-     * may see a mix of old and new fields for one tick. */
-    sat__settings_load(&fw->settings, copy);
-    atomic_store(&fw->stats.capture, fw->settings.stats_capture);
+    if (settings_publish(fw, copy) != SAT_OK) {
+        fw->cfg = old;
+        pthread_mutex_unlock(&fw->cfg_lock);
+        sat_config_free(copy);
+        snprintf(err, err_size, "out of memory");
+        return SAT_ENOMEM;
+    }
+    atomic_store(&fw->stats.capture, SAT_SETTINGS(fw)->stats_capture);
     pthread_mutex_unlock(&fw->cfg_lock);
     atomic_fetch_add(&fw->generation, 1);
     sat__broadcasters_apply_limits(fw);

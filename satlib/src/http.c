@@ -32,7 +32,7 @@ static int grow_append(char **buf, size_t *len, size_t *cap, const char *data, s
 static int count_header_bytes(sat_conn *c, size_t n)
 {
     c->header_bytes += n;
-    if (c->header_bytes > c->w->fw->settings.max_header_bytes) {
+    if (c->header_bytes > SAT_SETTINGS(c->w->fw)->max_header_bytes) {
         c->pending_status = 431;
         return -1;
     }
@@ -107,7 +107,7 @@ static int on_headers_complete(http_parser *p)
     c->headers_done = true;
     c->keep_alive = http_should_keep_alive(p) != 0;
     if ((p->flags & F_CONTENTLENGTH) != 0 &&
-        p->content_length > (uint64_t)c->w->fw->settings.max_body_bytes) {
+        p->content_length > (uint64_t)SAT_SETTINGS(c->w->fw)->max_body_bytes) {
         c->pending_status = 413;
         return -1;
     }
@@ -118,7 +118,7 @@ static int on_body(http_parser *p, const char *at, size_t n)
 {
     sat_conn *c = p->data;
 
-    if (c->body_len + n > c->w->fw->settings.max_body_bytes) {
+    if (c->body_len + n > SAT_SETTINGS(c->w->fw)->max_body_bytes) {
         c->pending_status = 413;
         return -1;
     }
@@ -246,7 +246,7 @@ static const char *status_text(int status)
 sat_buf *sat__http_head(sat_conn *c, int status, const char *content_type, const char *extra,
                         long body_len, bool close)
 {
-    const sat_settings *s = &c->w->fw->settings;
+    const sat_settings *s = SAT_SETTINGS(c->w->fw);
     const char *origin = c->headers_done ? sat__http_header(c, "Origin") : NULL;
     char head[2048];
     int n;
@@ -322,12 +322,12 @@ static void parse_failed(sat_conn *c)
 
     if (c->pending_status == 431) {
         snprintf(msg, sizeof msg, "request headers exceed push.max_header_bytes (%zu)",
-                 c->w->fw->settings.max_header_bytes);
+                 SAT_SETTINGS(c->w->fw)->max_header_bytes);
         SAT_WARN("transport", "%s peer=%s", msg, c->remote);
         sat__http_error(c, 431, msg);
     } else if (c->pending_status == 413) {
         snprintf(msg, sizeof msg, "request body exceeds push.max_body_bytes (%zu)",
-                 c->w->fw->settings.max_body_bytes);
+                 SAT_SETTINGS(c->w->fw)->max_body_bytes);
         SAT_WARN("transport", "%s peer=%s", msg, c->remote);
         sat__http_error(c, 413, msg);
     } else {

@@ -75,7 +75,7 @@ static int bc_read(void *ctx, sat_record *out)
 
     sat_record_set_str(out, "id", b->id);
     sat_record_set_str(out, "scope", "application");
-    sat_record_set_enum(out, "lifecycle-policy", b->fw->settings.lifecycle);
+    sat_record_set_enum(out, "lifecycle-policy", SAT_SETTINGS(b->fw)->lifecycle);
     sat_record_set_str(out, "delivery-policy", "fifo");
     sat_record_set_gauge(out, "resource-count", atomic_load(&b->resource_count));
     append_resource_ids(b, out);
@@ -336,7 +336,7 @@ static int bconf_read(void *ctx, sat_record *out)
     sat_record_set_str(out, "id", b->id);
     append_filters(b, out);
     sat_record_set_int(out, "workers", b->fw->worker_count);
-    sat_record_set_int(out, "broadcast-queue-max", (int64_t)b->fw->settings.broadcast_queue_max);
+    sat_record_set_int(out, "broadcast-queue-max", (int64_t)SAT_SETTINGS(b->fw)->broadcast_queue_max);
     return SAT_OK;
 }
 

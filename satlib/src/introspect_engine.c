@@ -480,7 +480,7 @@ static int async_read(void *ctx, sat_record *out)
     sat_record_set_strlist(out, "transports", NULL, 0);
     for (int t = SAT_TRANSPORT_WEBSOCKET; t <= SAT_TRANSPORT_POLLING; t++)
         sat_record_append_str(out, "transports", transport_keys[t]);
-    sat_record_set_bool(out, "websocket-enabled", fw->settings.websocket_enabled);
+    sat_record_set_bool(out, "websocket-enabled", SAT_SETTINGS(fw)->websocket_enabled);
     sat_record_set_str(out, "push-address", sat_framework_push_address(fw, addr, sizeof addr));
     return SAT_OK;
 }
@@ -564,10 +564,10 @@ static int ws_read(void *ctx, sat_record *out)
 {
     sat_framework *fw = ctx;
 
-    sat_record_set_bool(out, "enabled", fw->settings.websocket_enabled);
-    sat_record_set_int(out, "max-message-bytes", (int64_t)fw->settings.ws_max_message_bytes);
-    sat_record_set_duration(out, "idle-timeout", (int64_t)fw->settings.ws_idle_timeout_ms);
-    sat_record_set_duration(out, "close-timeout", (int64_t)fw->settings.ws_close_timeout_ms);
+    sat_record_set_bool(out, "enabled", SAT_SETTINGS(fw)->websocket_enabled);
+    sat_record_set_int(out, "max-message-bytes", (int64_t)SAT_SETTINGS(fw)->ws_max_message_bytes);
+    sat_record_set_duration(out, "idle-timeout", (int64_t)SAT_SETTINGS(fw)->ws_idle_timeout_ms);
+    sat_record_set_duration(out, "close-timeout", (int64_t)SAT_SETTINGS(fw)->ws_close_timeout_ms);
     sat_record_set_gauge(out, "connections", atomic_load(&fw->stats.active[SAT_TRANSPORT_WEBSOCKET]));
     sat_record_set_strlist(out, "handlers", NULL, 0);
     for (size_t i = 0; i < fw->route_count; i++)

@@ -128,7 +128,7 @@ static int ensure_ctx(sat_conn *c)
         SAT_WARN("websocket", "out of memory for a WebSocket context peer=%s", c->remote);
         return SAT_ENOMEM;
     }
-    wslay_event_config_set_max_recv_msg_length(c->ws, c->w->fw->settings.ws_max_message_bytes);
+    wslay_event_config_set_max_recv_msg_length(c->ws, SAT_SETTINGS(c->w->fw)->ws_max_message_bytes);
     return SAT_OK;
 }
 

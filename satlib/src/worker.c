@@ -99,7 +99,7 @@ int sat__waiter_wait(sat_waiter *wt, int timeout_ms)
  * lost). Returns SAT_ELIMIT when the queue is full. */
 int sat__worker_post(sat_worker *w, sat_job *job, bool force)
 {
-    if (!force && atomic_load(&w->jobs_pending) >= w->fw->settings.broadcast_queue_max) {
+    if (!force && atomic_load(&w->jobs_pending) >= SAT_SETTINGS(w->fw)->broadcast_queue_max) {
         sat__job_free(job);
         return SAT_ELIMIT;
     }
@@ -186,12 +186,12 @@ static void on_tick(uv_timer_t *t)
     if (w->index == 0)
         sat__atmo_reap(w->fw, now);
     if (w->index == 0) {
-        bool expire = now - w->last_expire_ms >= w->fw->settings.cache_expire_interval_ms;
+        bool expire = now - w->last_expire_ms >= SAT_SETTINGS(w->fw)->cache_expire_interval_ms;
 
         if (expire)
             w->last_expire_ms = now;
         /* The lifecycle check walks every broadcaster: about once a second. */
-        if (expire || (w->fw->settings.lifecycle != SAT_LC_NEVER && ++w->ticks % 4 == 0))
+        if (expire || (SAT_SETTINGS(w->fw)->lifecycle != SAT_LC_NEVER && ++w->ticks % 4 == 0))
             sat__broadcasters_tick(w->fw, now, expire);
     }
     sat__conn_flush_dirty(w);
@@ -317,8 +317,8 @@ static int worker_init(sat_worker *w, sat_framework *fw, int index, int fd, char
     w->listen_fd = fd;
     pthread_mutex_init(&w->jobs_lock, NULL);
     w->read_buf = malloc(READ_BUF_SIZE);
-    w->heartbeat = sat__msg_new(fw->settings.heartbeat_padding,
-                                strlen(fw->settings.heartbeat_padding), SAT_MSG_HEARTBEAT);
+    w->heartbeat = sat__msg_new(SAT_SETTINGS(fw)->heartbeat_padding,
+                                strlen(SAT_SETTINGS(fw)->heartbeat_padding), SAT_MSG_HEARTBEAT);
     if (w->read_buf == NULL || w->heartbeat == NULL) {
         snprintf(err, err_size, "out of memory");
         return SAT_ENOMEM;
