@@ -131,8 +131,8 @@ static void write_padding(sat_conn *c)
 
 /* ---- resources and disconnects ---- */
 
-/* Headers kept for introspection skip the WebSocket handshake's own, which
- * say nothing about the client and cost memory on every connection. */
+/* Headers kept for introspection skip the WebSocket handshake's own: they
+ * carry nothing about the client and cost memory on every connection. */
 static bool header_kept(const char *name)
 {
     return strncasecmp(name, "Sec-WebSocket-", 14) != 0 && strcasecmp(name, "Upgrade") != 0 &&
@@ -481,7 +481,7 @@ static const char *content_type_for(sat_conn *c)
     return "text/plain; charset=UTF-8";
 }
 
-/* Answers a first long-poll or JSONP request: the handshake is a complete
+/* Responds to a first long-poll or JSONP request: the handshake is a complete
  * response of its own, and the client polls again with its new id. */
 static void answer_handshake_response(request *rq, sat_resource *r)
 {

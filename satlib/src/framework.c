@@ -90,8 +90,8 @@ static void settings_build(sat_settings *s, const sat_config *cfg)
     snprintf(s->static_dir, sizeof s->static_dir, "%s", sat_config_str(cfg, "push.static_dir"));
 }
 
-/* Builds the new settings aside and copies them over in one assignment, so
- * a worker reading concurrently never sees a field reset to zero. */
+/* Allocates a snapshot; once published it is never written again, so the
+ * workers read it without a lock. */
 sat_settings *sat__settings_new(const sat_config *cfg)
 {
     sat_settings *s = malloc(sizeof *s);
@@ -334,7 +334,7 @@ int sat_framework_reconfigure(sat_framework *fw, const sat_config *cfg, char *er
     return SAT_OK;
 }
 
-/* Posts a job for the resource's owning worker and waits for the answer. */
+/* Posts a job to the worker that owns the resource and waits for its result. */
 static int resource_op(sat_framework *fw, sat_job_kind kind, const char *uuid, const void *data,
                        size_t len, int timeout_ms)
 {
