@@ -131,11 +131,70 @@ static const char *status_code_name(unsigned status)
     }
 }
 
+/* Length of the valid UTF-8 sequence at s (as jansson accepts it: no
+ * overlong forms, surrogates or code points past U+10FFFF), or 0. */
+static size_t utf8_sequence(const unsigned char *s)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+    size_t n;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4;
+    else
+        return 0;
+    if (c == 0xE0)
+        lo = 0xA0;
+    else if (c == 0xED)
+        hi = 0x9F;
+    else if (c == 0xF0)
+        lo = 0x90;
+    else if (c == 0xF4)
+        hi = 0x8F;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++) {
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    }
+    return n;
+}
+
+/* Copies text into out with every byte that is not valid UTF-8 replaced by
+ * '?'. Messages quote ids and names from the request and may be cut
+ * mid-character, and jansson rejects strings that are not valid UTF-8. */
+static void utf8_clean(const char *text, char *out, size_t size)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t o = 0;
+
+    while (*s && o + 4 < size) {
+        size_t n = utf8_sequence(s);
+
+        if (n == 0) {
+            out[o++] = '?';
+            s++;
+            continue;
+        }
+        memcpy(out + o, s, n);
+        o += n;
+        s += n;
+    }
+    out[o] = '\0';
+}
+
 void rest_reply_error(rest_reply *r, unsigned status, const char *message)
 {
-    json_t *body =
-        json_pack("{s:{s:s, s:s}}", "error", "code", status_code_name(status), "message", message);
+    char clean[1024];
+    json_t *body;
 
+    utf8_clean(message, clean, sizeof(clean));
+    body = json_pack("{s:{s:s, s:s}}", "error", "code", status_code_name(status), "message", clean);
     rest_reply_json(r, status, body);
 }
 
