@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -33,8 +34,17 @@ static void emit(sat_log_level level, const char *component, const char *message
             sat_log_level_name(level), component, message);
 }
 
+/* Starts, stops, reloads and admin actions are never dropped: they come
+ * from these components, which clients cannot make talk. */
+static bool always_logged(const char *component)
+{
+    return strcmp(component, "daemon") == 0 || strcmp(component, "rest") == 0 ||
+           strcmp(component, "framework") == 0;
+}
+
 /* Lines beyond the per-second cap are counted and reported once the next
- * second starts. Errors are capped like the rest. */
+ * second starts. Errors are capped like the rest, so a flood of bad
+ * clients cannot fill the disk. */
 static void on_log(void *userdata, sat_log_level level, const char *component, const char *message)
 {
     time_t now = time(NULL);
@@ -53,7 +63,7 @@ static void on_log(void *userdata, sat_log_level level, const char *component, c
         log_count = 0;
         log_suppressed = 0;
     }
-    if (++log_count <= log_limit || level == SAT_LOG_INFO)
+    if (++log_count <= log_limit || always_logged(component))
         emit(level, component, message);
     else
         log_suppressed++;

@@ -256,6 +256,7 @@ struct sat_conn {
     const char *ws_in;
     size_t ws_in_len;
     uint16_t ws_close_code;
+    bool ws_close_logged;
     uint64_t ws_close_started_ms;
     uint64_t ws_last_ping_ms;
     char remote[64];

@@ -146,6 +146,28 @@ static void check_finished(sat_conn *c)
     }
 }
 
+/* Logs once why the server closed a connection for a client error: wslay
+ * sends 1002 (protocol error) and 1009 (message too big) on its own. */
+static void log_protocol_close(sat_conn *c)
+{
+    uint16_t code;
+
+    if (c->ws_close_logged || !wslay_event_get_close_sent(c->ws))
+        return;
+    code = wslay_event_get_status_code_sent(c->ws);
+    c->ws_close_logged = true;
+    if (code == 1009)
+        SAT_INFO("websocket",
+                 "closing with 1009: message exceeds websocket.max_message_bytes (%zu) peer=%s "
+                 "uuid=%s",
+                 SAT_SETTINGS(c->w->fw)->ws_max_message_bytes, c->remote,
+                 c->res ? c->res->uuid : "-");
+    else if (code == 1002 || code == 1007)
+        SAT_INFO("websocket", "closing with %u: %s peer=%s uuid=%s", (unsigned)code,
+                 code == 1002 ? "protocol error" : "invalid UTF-8 in a text frame", c->remote,
+                 c->res ? c->res->uuid : "-");
+}
+
 int sat__ws_feed(sat_conn *c, const char *data, size_t len)
 {
     if (ensure_ctx(c) != SAT_OK) {
@@ -166,6 +188,7 @@ int sat__ws_feed(sat_conn *c, const char *data, size_t len)
     }
     if (wslay_event_get_close_received(c->ws) && c->ws_close_code == 0)
         c->ws_close_code = wslay_event_get_status_code_received(c->ws);
+    log_protocol_close(c);
     check_finished(c);
     return 0;
 }
