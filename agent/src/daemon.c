@@ -442,6 +442,7 @@ static void on_reconfigured(void *userdata, const sat_config *cfg)
 
     if (sat_log_level_parse(sat_config_str(cfg, "log.level"), &level) == SAT_OK)
         sat_log_set_level(level);
+    log_set_limit((int)sat_config_int(cfg, "log.repeat_limit_per_s"));
     pthread_mutex_lock(&st->reload_lock);
     if (st->rest != NULL) {
         if (inline_token[0] != '\0')

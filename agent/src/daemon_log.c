@@ -79,6 +79,13 @@ void log_init(sat_log_level level, bool use_syslog, int max_lines_per_s)
     sat_log_set_handler(on_log, NULL, level);
 }
 
+void log_set_limit(int max_lines_per_s)
+{
+    pthread_mutex_lock(&log_lock);
+    log_limit = max_lines_per_s;
+    pthread_mutex_unlock(&log_lock);
+}
+
 void log_line(sat_log_level level, const char *component, const char *fmt, ...)
 {
     char message[1024];

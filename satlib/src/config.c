@@ -229,7 +229,9 @@ static const struct key_def key_defs[] = {
     KENUM("log.level", "info", log_levels, false, "Most detailed level that is logged."),
     KENUM("log.target", "stderr", log_targets, false, "Where log lines go."),
     KINT("log.repeat_limit_per_s", "10", 1, 100000, "count", false,
-         "Repeats of one log message per second; further repeats are counted and summarized."),
+         "Log lines per second from client-facing components; further lines are counted "
+         "and reported as one line. Starts, stops, reloads and admin actions are never "
+         "dropped."),
 };
 
 #define KEY_COUNT (sizeof(key_defs) / sizeof(key_defs[0]))
