@@ -227,7 +227,7 @@ static const struct key_def key_defs[] = {
          "Time after which an unacknowledged message is sent again."),
 
     KENUM("log.level", "info", log_levels, false, "Most detailed level that is logged."),
-    KENUM("log.target", "stderr", log_targets, false, "Where log lines go."),
+    KENUM("log.target", "stderr", log_targets, true, "Where log lines go."),
     KINT("log.repeat_limit_per_s", "10", 1, 100000, "count", false,
          "Log lines per second from client-facing components; further lines are counted "
          "and reported as one line. Starts, stops, reloads and admin actions are never "
