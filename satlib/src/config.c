@@ -99,7 +99,7 @@ static const struct key_def key_defs[] = {
     KADDR("admin.listen", "127.0.0.1:8081", true, "Address of the REST admin listener."),
     KSTR("admin.token", "", true, false, check_token,
          "Bearer token required for admin writes; empty reads it from admin.token_file."),
-    KSTR("admin.token_file", "satellited.token", false, false, check_printable,
+    KSTR("admin.token_file", "satellited.token", false, true, check_printable,
          "File holding the admin token, created with a random token and mode 0600 when "
          "missing."),
     KBOOL("admin.auth_reads", "false", false, "Requires the admin token for reads too."),
@@ -142,7 +142,7 @@ static const struct key_def key_defs[] = {
          "Silence after which the server sends a heartbeat; 0 sends none."),
     KINT("engine.client_heartbeat_s", "0", 0, 3600, "s", false,
          "Client heartbeat interval advertised in the handshake; 0 advertises none."),
-    KSTR("engine.heartbeat_padding", "X", false, false, check_padding,
+    KSTR("engine.heartbeat_padding", "X", false, true, check_padding,
          "Heartbeat payload: 1 to 8 printable ASCII characters without the delimiter."),
     KSTR("engine.delimiter", "|", false, false, check_delimiter,
          "Character between the length and the body of a message when message sizes are "
