@@ -7,6 +7,9 @@
  *   satellite-embed [LISTEN [INTERVAL_MS]]      (default 127.0.0.1:8080 1000)
  *
  * It prints "listening <address>" once ready and stops on SIGINT/SIGTERM. */
+/* sigtimedwait and nanosleep are POSIX, not C11. */
+#define _POSIX_C_SOURCE 200809L
+
 #include "satellite/satellite.h"
 
 #include <pthread.h>

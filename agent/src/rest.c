@@ -443,12 +443,14 @@ static struct MHD_Daemon *start_daemon(rest_server *srv, const struct sockaddr_s
         flags |= MHD_USE_IPv6;
     /* One thread per connection, so an event stream that waits for the
      * next event never holds up other requests. */
-    return MHD_start_daemon(flags, 0, NULL, NULL, handle, srv, MHD_OPTION_SOCK_ADDR, ss,
+    /* The logger comes first: libmicrohttpd warns when it does not. */
+    return MHD_start_daemon(flags, 0, NULL, NULL, handle, srv, MHD_OPTION_EXTERNAL_LOGGER,
+                            mhd_log, srv, MHD_OPTION_SOCK_ADDR, ss,
                             MHD_OPTION_NOTIFY_COMPLETED, request_done, srv,
                             MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, srv,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->opt.threads,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->opt.idle_timeout_s,
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_END);
+                            MHD_OPTION_END);
 }
 
 rest_server *rest_start(sat_registry *reg, const rest_options *opt, char *err, size_t errsize)

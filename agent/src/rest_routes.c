@@ -397,8 +397,10 @@ static void describe_values(const sat_record *rec, const sat_attr_def *attrs, si
 
         for (size_t a = 0; a < attr_count; a++)
             secret |= strcmp(attrs[a].name, name) == 0 && attrs[a].secret;
+        /* A value that reads back redacted, whole or in part (a URL's
+         * password), is masked whole here. */
         secret |= now != NULL && now->type == SAT_ATTR_STRING && now->v.s != NULL &&
-                  strcmp(now->v.s, "***") == 0;
+                  strstr(now->v.s, "***") != NULL;
         j = rest_value_to_json(sat_record_value_at(rec, i), NULL);
         text = secret ? NULL : json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
         json_decref(j);
@@ -433,7 +435,8 @@ static void handle_patch(rest_call *call, const struct route *rt, rest_reply *re
     if (rc != SAT_OK) {
         /* A failure tied to one attribute is a validation error even when
          * the code is not-found (unknown attribute). */
-        rest_reply_error(reply, bad ? 422 : status_of(rc), msg[0] ? msg : sat_strerror(rc));
+        rest_reply_error(reply, bad && rc != SAT_ECONFLICT ? 422 : status_of(rc),
+                         msg[0] ? msg : sat_strerror(rc));
         goto out;
     }
     {

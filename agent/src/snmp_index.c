@@ -239,8 +239,15 @@ size_t snmp_datetime_encode(int64_t ms, unsigned char out[11])
     struct tm tm;
 
     memset(out, 0, 11);
-    if (ms <= 0 || !gmtime_r(&secs, &tm))
+    /* "Never" (0) is the Unix epoch, 1970-1-1,0:0:0.0: all zero bytes would
+     * give month and day 0, which DateAndTime does not allow. */
+    if (ms <= 0 || !gmtime_r(&secs, &tm)) {
+        out[0] = 1970 >> 8;
+        out[1] = 1970 & 0xff;
+        out[2] = 1;
+        out[3] = 1;
         return 8;
+    }
     out[0] = (unsigned char)((tm.tm_year + 1900) >> 8);
     out[1] = (unsigned char)((tm.tm_year + 1900) & 0xff);
     out[2] = (unsigned char)(tm.tm_mon + 1);
@@ -380,6 +387,12 @@ int snmp_cell_from_value(const snmp_column *col, const sat_value *value,
             text[0] = '\0';
         else
             value_text(value, def_enum_names, text, sizeof(text));
+        /* Ids come from clients: a control byte in a DisplayString would be
+         * printed raw by a manager and could drive the operator's terminal. */
+        for (char *p = text; *p != '\0'; p++) {
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
+        }
         return cell_set_bytes(cell, text, strlen(text));
     }
     if (col->syntax == SNMP_SYN_DATETIME)

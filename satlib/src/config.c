@@ -103,7 +103,7 @@ static const struct key_def key_defs[] = {
          "File holding the admin token, created with a random token and mode 0600 when "
          "missing."),
     KBOOL("admin.auth_reads", "false", false, "Requires the admin token for reads too."),
-    KINT("admin.max_body_bytes", "65536", 1, 16777216, "bytes", false,
+    KINT("admin.max_body_bytes", "65536", 1024, 16777216, "bytes", false,
          "Largest admin request body."),
     KINT("admin.max_connections", "64", 4, 4096, "count", true,
          "Admin connections served at once, event streams included; each has a thread."),

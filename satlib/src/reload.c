@@ -63,28 +63,34 @@ static void push_line(char ***items, size_t *count, const char *fmt, ...)
         grown[(*count)++] = line;
 }
 
-/* Lists keys that differ and need a restart. */
-static size_t check_restart_keys(const sat_config *now, const sat_config *next,
-                                 sat_reload_report *report)
+/* Keys that need a restart cannot change in a running engine: the
+ * candidate keeps the value in force for each of them, and the report lists
+ * the new value as pending, so the live keys of the same edit still apply.
+ * Returns the number of pending keys, or -1 when a value cannot be kept. */
+static long hold_restart_keys(const sat_config *now, sat_config *next, sat_reload_report *report)
 {
-    size_t bad = 0;
+    long pending = 0;
 
     for (size_t i = 0; i < sat_config_key_count(); i++) {
         const sat_config_key *k = sat_config_key_at(i);
-        char a[512], b[512];
+        char a[512], b[512], shown_a[512], shown_b[512];
 
         if (!k->restart)
             continue;
-        sat_config_text(now, k->name, true, a, sizeof a);
-        sat_config_text(next, k->name, true, b, sizeof b);
-        if (strcmp(a, b) != 0) {
-            push_line(&report->errors, &report->error_count,
-                      "%s: changes only after a restart (in force '%s', requested '%s')", k->name,
-                      a, b);
-            bad++;
-        }
+        sat_config_text(now, k->name, false, a, sizeof a);
+        sat_config_text(next, k->name, false, b, sizeof b);
+        if (strcmp(a, b) == 0)
+            continue;
+        sat_config_text(now, k->name, true, shown_a, sizeof shown_a);
+        sat_config_text(next, k->name, true, shown_b, sizeof shown_b);
+        push_line(&report->changes, &report->change_count,
+                  "%s: %s -> %s (pending: takes effect after a restart)", k->name, shown_a,
+                  shown_b);
+        if (sat_config_set(next, k->name, a, sat_config_source_of(now, k->name), NULL) != SAT_OK)
+            return -1;
+        pending++;
     }
-    return bad;
+    return pending;
 }
 
 static void collect_change(void *userdata, const sat_config_key *key, const char *old_text,
@@ -158,8 +164,10 @@ int sat_framework_reload(sat_framework *fw, sat_reload_report *report)
     if (next == NULL || report->error_count > 0)
         goto out;
     pthread_mutex_lock(&fw->cfg_lock);
-    check_restart_keys(fw->cfg, next, report);
-    if (report->error_count == 0)
+    if (hold_restart_keys(fw->cfg, next, report) < 0)
+        push_line(&report->errors, &report->error_count,
+                  "a restart-only key could not keep its value in force");
+    else
         sat_config_diff(fw->cfg, next, collect_change, report);
     pthread_mutex_unlock(&fw->cfg_lock);
     if (report->error_count > 0)

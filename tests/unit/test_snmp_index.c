@@ -205,6 +205,9 @@ static void datetime_encodes_utc(void **state)
     assert_int_equal(buf[7], 5);
     assert_int_equal(buf[8], '+');
     assert_int_equal(snmp_datetime_encode(0, buf), 8);
+    assert_int_equal(buf[0] * 256 + buf[1], 1970);
+    assert_int_equal(buf[2], 1);
+    assert_int_equal(buf[3], 1);
 }
 
 int main(void)
