@@ -839,6 +839,21 @@ static int job_on_resource(sat_worker *w, sat_job *job)
     }
 }
 
+/* A close message can race with its own request's EOF: by the time the job
+ * runs, the request is gone and the resource waits out its grace period.
+ * The client said goodbye, so it ends now, cleanly. */
+static int close_unbound(sat_worker *w, const char *uuid)
+{
+    sat_resource *r = sat__resource_find(w->fw, uuid);
+
+    if (r == NULL)
+        return SAT_OK;
+    if (atomic_load(&r->live) == 0)
+        sat__atmo_disconnect(r, true, true);
+    sat__resource_unref(r);
+    return SAT_OK;
+}
+
 void sat__atmo_job(sat_worker *w, sat_job *job)
 {
     int rc = SAT_OK;
@@ -863,6 +878,8 @@ void sat__atmo_job(sat_worker *w, sat_job *job)
     }
     default:
         rc = job_on_resource(w, job);
+        if (rc == SAT_ECONFLICT && job->kind == SAT_JOB_CLOSE && job->clean)
+            rc = close_unbound(w, job->uuid);
         break;
     }
     if (job->waiter != NULL)
