@@ -215,6 +215,29 @@ static void worker_main(void *arg)
     uv_run(&w->loop, UV_RUN_DEFAULT);
 }
 
+/* Fills a socket address from a numeric IPv4 or IPv6 host ("localhost" is
+ * 127.0.0.1). Returns false for any other host. */
+static bool make_sockaddr(const char *host, int port, struct sockaddr_storage *ss,
+                          socklen_t *len)
+{
+    memset(ss, 0, sizeof *ss);
+    if (strcmp(host, "localhost") == 0)
+        host = "127.0.0.1";
+    if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+        ((struct sockaddr_in *)ss)->sin_family = AF_INET;
+        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+        *len = sizeof(struct sockaddr_in);
+        return true;
+    }
+    if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+        ((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+        *len = sizeof(struct sockaddr_in6);
+        return true;
+    }
+    return false;
+}
+
 /* Creates one listening socket with SO_REUSEPORT so each worker accepts on
  * its own; the kernel spreads connections between them. */
 static int open_listener(const char *host, int port, int backlog, int *fd_out, int *bound_port,
@@ -224,18 +247,7 @@ static int open_listener(const char *host, int port, int backlog, int *fd_out, i
     socklen_t len;
     int fd, one = 1;
 
-    memset(&ss, 0, sizeof ss);
-    if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-        ((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-        ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
-        len = sizeof(struct sockaddr_in);
-    } else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-        ((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-        ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
-        len = sizeof(struct sockaddr_in6);
-    } else if (strcmp(host, "localhost") == 0) {
-        return open_listener("127.0.0.1", port, backlog, fd_out, bound_port, err, err_size);
-    } else {
+    if (!make_sockaddr(host, port, &ss, &len)) {
         snprintf(err, err_size, "invalid push.listen host '%s': expected an IPv4 or IPv6 address",
                  host);
         return SAT_EINVAL;
@@ -271,20 +283,8 @@ static bool port_taken(const char *host, int port)
     bool taken = false;
     int fd, one = 1;
 
-    memset(&ss, 0, sizeof ss);
-    if (strcmp(host, "localhost") == 0)
-        host = "127.0.0.1";
-    if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-        ((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-        ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
-        len = sizeof(struct sockaddr_in);
-    } else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-        ((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-        ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
-        len = sizeof(struct sockaddr_in6);
-    } else {
+    if (!make_sockaddr(host, port, &ss, &len))
         return false; /* open_listener reports the invalid host */
-    }
     fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return false;

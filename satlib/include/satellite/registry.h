@@ -36,8 +36,8 @@ typedef enum sat_attr_type {
  * "bool", "enum", "timestamp", "duration", "string-list", "string-map". */
 const char *sat_attr_type_name(sat_attr_type type);
 
-/* One typed value. Strings and arrays are owned by whoever owns the value
- * (a record, or the caller after sat_value_parse); free with sat_value_clear. */
+/* One typed value. Its strings and arrays belong to the value's owner (a
+ * record, or the caller after sat_value_parse); free with sat_value_clear. */
 typedef struct sat_value {
     sat_attr_type type;
     union {
