@@ -441,7 +441,7 @@ static void answer_close_message(request *rq)
     if (r != NULL) {
         int owner = atomic_load(&r->owner);
 
-        /* Later broadcasts must not be kept for a client that said goodbye. */
+        /* Later broadcasts must not be kept for a client that sent its close message. */
         sat__cache_forget(r->bc->cache, r->uuid);
         if (owner >= 0 && atomic_load(&r->live) > 0) {
             sat_job *job = sat__job_new(SAT_JOB_CLOSE);
@@ -841,7 +841,7 @@ static int job_on_resource(sat_worker *w, sat_job *job)
 
 /* A close message can race with its own request's EOF: by the time the job
  * runs, the request is gone and the resource waits out its grace period.
- * The client said goodbye, so it ends now, cleanly. */
+ * The client sent its close message, so the resource ends now, cleanly. */
 static int close_unbound(sat_worker *w, const char *uuid)
 {
     sat_resource *r = sat__resource_find(w->fw, uuid);

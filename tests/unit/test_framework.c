@@ -83,6 +83,21 @@ static int subscribe(int port, const char *path, const char *transport, const ch
     return fd;
 }
 
+static bool read_until(int fd, char *buf, size_t size, size_t *len, const char *needle,
+                       int timeout_ms);
+
+/* Subscribes and waits until the response head arrived, so the request is
+ * suspended on the server. */
+static int subscribe_ready(int port, const char *path, const char *transport, const char *uuid)
+{
+    char buf[1024];
+    size_t len = 0;
+    int fd = subscribe(port, path, transport, uuid);
+
+    assert_true(read_until(fd, buf, sizeof buf, &len, "\r\n\r\n", 2000));
+    return fd;
+}
+
 /* Reads into buf until `needle` appears, the peer closes or timeout_ms
  * passes. Returns true when the needle was seen. */
 static bool read_until(int fd, char *buf, size_t size, size_t *len, const char *needle,
@@ -304,14 +319,11 @@ static void test_lifecycle_empty_destroy(void **state)
 {
     const char *const settings[] = {"engine.broadcaster_lifecycle", "empty-destroy", NULL};
     fixture fx = start(settings);
-    char buf[1024];
-    size_t len = 0;
     int fd;
 
     (void)state;
     run(&fx);
-    fd = subscribe(fx.port, "/room", "sse", "member-1");
-    assert_true(read_until(fd, buf, sizeof buf, &len, "\r\n\r\n", 2000));
+    fd = subscribe_ready(fx.port, "/room", "sse", "member-1");
     assert_false(wait_gone(fx.fw, "/room", 300));
     assert_int_equal(sat_framework_close(fx.fw, "member-1", 2000), 0);
     assert_true(wait_gone(fx.fw, "/room", 2000));
@@ -324,14 +336,11 @@ static void test_lifecycle_idle_empty_destroy(void **state)
     const char *const settings[] = {"engine.broadcaster_lifecycle", "idle-empty-destroy",
                                     "engine.broadcaster_idle_ms", "1000", NULL};
     fixture fx = start(settings);
-    char buf[1024];
-    size_t len = 0;
     int fd;
 
     (void)state;
     run(&fx);
-    fd = subscribe(fx.port, "/busy", "sse", "member-2");
-    assert_true(read_until(fd, buf, sizeof buf, &len, "\r\n\r\n", 2000));
+    fd = subscribe_ready(fx.port, "/busy", "sse", "member-2");
     assert_int_equal(sat_framework_broadcast(fx.fw, "/empty", "x", 1), 0);
     assert_true(wait_gone(fx.fw, "/empty", 3000));
     assert_false(wait_gone(fx.fw, "/busy", 500)); /* idle but not empty */

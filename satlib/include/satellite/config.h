@@ -49,7 +49,7 @@ typedef struct sat_config_key {
 #define SAT_CONFIG_MAX_LINE   4096      /* bytes per line, without the newline */
 #define SAT_CONFIG_MAX_FILE   (1 << 20) /* bytes per file */
 #define SAT_CONFIG_MAX_STRING 4096      /* bytes per string value */
-#define SAT_CONFIG_MAX_ERRORS 100       /* errors kept per load; the last says more were cut */
+#define SAT_CONFIG_MAX_ERRORS 100       /* errors kept per load; the last one reports that more were cut */
 
 /* One rejected key, value or line. The message never contains a secret
  * value. */
@@ -108,7 +108,7 @@ int sat_config_load_text(sat_config *cfg, const char *text, size_t len, const ch
 /* Validates and sets one key from text. Returns SAT_ENOTFOUND for an unknown
  * key, SAT_EINVAL for an invalid value (also when it conflicts with another
  * key, e.g. a heartbeat padding containing the delimiter), SAT_ENOMEM; `err`
- * (may be NULL) then says why. `cfg` is unchanged on error. */
+ * (may be NULL) then gives the reason. `cfg` is unchanged on error. */
 int sat_config_set(sat_config *cfg, const char *name, const char *value, sat_config_source source,
                    sat_config_error *err);
 

@@ -75,7 +75,7 @@ int sat_framework_add_listener(sat_framework *fw, const sat_listener *listener);
 /* ---- run ----------------------------------------------------------------- */
 
 /* Binds the push port and starts the worker threads. Returns 0 or a
- * negative sat_err; err says why (e.g. "bind 127.0.0.1:8080: Address
+ * negative sat_err; err gives the reason (e.g. "bind 127.0.0.1:8080: Address
  * already in use"). */
 int sat_framework_start(sat_framework *fw, char *err, size_t err_size);
 
@@ -95,7 +95,7 @@ int sat_framework_reconfigure(sat_framework *fw, const sat_config *cfg, char *er
 /* Supplies a fresh base configuration for reloads: defaults, then the
  * configuration file, then command-line settings, as the program defines
  * them. On failure it returns a negative sat_err and appends each problem
- * to errs. Called on the thread that asks for the reload. */
+ * to errs. Called on the thread that requests the reload. */
 typedef int (*sat_config_loader_fn)(void *userdata, sat_config **out, sat_config_errors *errs);
 
 /* Installs the loader and a description of where it reads from (a file
@@ -122,7 +122,7 @@ int sat_framework_reload(sat_framework *fw, sat_reload_report *report);
 
 /* Sets one key as a runtime override (kept across reloads) and applies it
  * at once. SAT_ENOTFOUND for an unknown key, SAT_EINVAL for an invalid
- * value, SAT_ECONFLICT for a key that needs a restart; err says why. */
+ * value, SAT_ECONFLICT for a key that needs a restart; err gives the reason. */
 int sat_framework_set_param(sat_framework *fw, const char *key, const char *value, char *err,
                             size_t err_size);
 

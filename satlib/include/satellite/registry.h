@@ -67,7 +67,7 @@ int sat_value_copy(sat_value *dst, const sat_value *src) __attribute__((warn_unu
 /* Parses text as a value of `type`: decimal integers, "true"/"false",
  * an enum name from enum_names (NULL-terminated), or a plain string. Lists
  * and maps are not parsed from text (SAT_ENOTSUP). On SAT_EINVAL, errmsg
- * (may be NULL) says why. */
+ * (may be NULL) gives the reason. */
 int sat_value_parse(sat_attr_type type, const char *const *enum_names, const char *text,
                     sat_value *out, char *errmsg, size_t errsize)
     __attribute__((warn_unused_result));

@@ -175,7 +175,7 @@ class RawConnection {
     return this.waitFor((c) => c.response(), timeoutMs, 'response headers');
   }
 
-  // Waits until the de-chunked body holds at least `text` (UTF-8).
+  // Waits until the de-chunked body contains `text` (UTF-8).
   async bodyIncludes(text, timeoutMs = DEFAULT_WAIT_MS) {
     return this.waitFor((c) => {
       const r = c.response();
@@ -822,7 +822,7 @@ const SNMP_REPO = require('node:path').resolve(__dirname, '../../..');
 const SNMP_ROOT = '.1.3.6.1.3.9999';
 
 // Environment for the net-snmp tools: no /etc/snmp, no /var/lib/snmp and
-// no host MIBs, so a test sees only SATELLITE-MIB and the SMIv2 base
+// no host MIBs, so a test loads only SATELLITE-MIB and the SMIv2 base
 // modules of the npm package net-snmp.
 function snmpToolEnv(dir) {
   return { ...process.env, MIBS: '', MIBDIRS: '', SNMPCONFPATH: dir, SNMP_PERSISTENT_DIR: dir, HOME: dir };
